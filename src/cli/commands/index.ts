@@ -1,0 +1,14 @@
+import type { Command } from "commander";
+import type { Output } from "../io.js";
+import { registerServe } from "./serve.js";
+import { registerRbac } from "./rbac.js";
+import { registerAudit } from "./audit.js";
+import { registerNetpol } from "./netpol.js";
+
+/** Every command group, in the order `gatehouse --help` lists them. */
+export function registerCommands(program: Command, output: Output): void {
+  registerServe(program, output);
+  registerRbac(program, output);
+  registerAudit(program, output);
+  registerNetpol(program, output);
+}

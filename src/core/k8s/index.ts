@@ -1,0 +1,5 @@
+export * from "./attributes.js";
+export * from "./labels.js";
+export * from "./objects.js";
+export * from "./sar.js";
+export * from "./status.js";
