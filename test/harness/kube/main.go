@@ -33,6 +33,7 @@ func main() {
 	if len(os.Args) < 2 {
 		usage()
 	}
+	exitWithParent()
 	switch os.Args[1] {
 	case "apiserver":
 		os.Exit(runAPIServer(os.Args[2:]))
@@ -45,6 +46,22 @@ func main() {
 	default:
 		usage()
 	}
+}
+
+// exitWithParent stops this process when the test process that started it
+// dies (even by kill -9), so no orphaned control planes outlive a test run.
+func exitWithParent() {
+	if os.Getenv("KUBE_TESTCLUSTER_EXIT_WITH_PARENT") != "1" {
+		return
+	}
+	parent := os.Getppid()
+	go func() {
+		for range time.Tick(500 * time.Millisecond) {
+			if os.Getppid() != parent {
+				os.Exit(3)
+			}
+		}
+	}()
 }
 
 func usage() {

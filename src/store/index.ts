@@ -1,0 +1,5 @@
+export { Store, describe as describeLocation } from "./store.js";
+export { parseDatabaseUrl, redactUrl, type DatabaseLocation } from "./dialect.js";
+export { StoreError, type StoreErrorCode } from "./errors.js";
+export type { UserRecord, Page } from "./users.js";
+export type { StoredObject } from "./objects.js";

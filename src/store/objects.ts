@@ -1,0 +1,165 @@
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { Database } from "./schema.js";
+import { StoreError, isUniqueViolation } from "./errors.js";
+import type { Page } from "./users.js";
+
+/** A stored gatehouse.io object: the whole object as JSON plus its key and version. */
+export interface StoredObject {
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: number;
+  body: Record<string, unknown>;
+  createdAt: number;
+}
+
+type Key = { kind: string; namespace: string; name: string };
+
+/**
+ * Generic storage for Kubernetes-style objects (teams, access bindings, clusters, identity providers...).
+ * Every write takes the next value of one global resource-version sequence, so versions order writes
+ * across kinds, and updates are optimistic: they name the version they read.
+ */
+export class ObjectRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(key: Key): Promise<StoredObject | undefined> {
+    const row = await this.db
+      .selectFrom("objects")
+      .selectAll()
+      .where("kind", "=", key.kind)
+      .where("namespace", "=", key.namespace)
+      .where("name", "=", key.name)
+      .executeTakeFirst();
+    return row && toStored(row);
+  }
+
+  /** Objects of a kind (optionally one namespace) in name order, paged. */
+  async list(
+    kind: string,
+    opts: { namespace?: string; limit: number; continue?: string },
+  ): Promise<Page<StoredObject>> {
+    let q = this.db.selectFrom("objects").selectAll().where("kind", "=", kind);
+    if (opts.namespace !== undefined) q = q.where("namespace", "=", opts.namespace);
+    if (opts.continue !== undefined) {
+      const [ns, name] = decodeContinue(opts.continue);
+      q = q.where((eb) =>
+        eb.or([eb("namespace", ">", ns), eb.and([eb("namespace", "=", ns), eb("name", ">", name)])]),
+      );
+    }
+    const rows = await q
+      .orderBy("namespace")
+      .orderBy("name")
+      .limit(opts.limit + 1)
+      .execute();
+    const items = rows.slice(0, opts.limit).map(toStored);
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last
+      ? { items, continue: encodeContinue(last.namespace, last.name) }
+      : { items };
+  }
+
+  async create(key: Key, uid: string, body: Record<string, unknown>, now: number): Promise<StoredObject> {
+    return this.db.transaction().execute(async (tx) => {
+      const rv = await nextVersion(tx);
+      try {
+        await tx
+          .insertInto("objects")
+          .values({ ...key, uid, resource_version: rv, body: JSON.stringify(body), created_at: now })
+          .execute();
+      } catch (e) {
+        if (isUniqueViolation(e))
+          throw new StoreError("AlreadyExists", `${key.kind} ${JSON.stringify(key.name)} already exists`);
+        throw e;
+      }
+      return { ...key, uid, resourceVersion: rv, body, createdAt: now };
+    });
+  }
+
+  /** Replace the body if the stored version is still `expectedVersion` (undefined: unconditionally). */
+  async update(key: Key, body: Record<string, unknown>, expectedVersion?: number): Promise<StoredObject> {
+    return this.db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom("objects")
+        .selectAll()
+        .where("kind", "=", key.kind)
+        .where("namespace", "=", key.namespace)
+        .where("name", "=", key.name)
+        .executeTakeFirst();
+      if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
+      if (expectedVersion !== undefined && Number(current.resource_version) !== expectedVersion) {
+        throw new StoreError(
+          "Conflict",
+          `Operation cannot be fulfilled on ${key.kind} ${JSON.stringify(key.name)}: the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      }
+      const rv = await nextVersion(tx);
+      await tx
+        .updateTable("objects")
+        .set({ body: JSON.stringify(body), resource_version: rv })
+        .where("kind", "=", key.kind)
+        .where("namespace", "=", key.namespace)
+        .where("name", "=", key.name)
+        .execute();
+      return { ...toStored(current), body, resourceVersion: rv };
+    });
+  }
+
+  async delete(key: Key): Promise<StoredObject> {
+    return this.db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom("objects")
+        .selectAll()
+        .where("kind", "=", key.kind)
+        .where("namespace", "=", key.namespace)
+        .where("name", "=", key.name)
+        .executeTakeFirst();
+      if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
+      await tx
+        .deleteFrom("objects")
+        .where("kind", "=", key.kind)
+        .where("namespace", "=", key.namespace)
+        .where("name", "=", key.name)
+        .execute();
+      await nextVersion(tx);
+      return toStored(current);
+    });
+  }
+}
+
+async function nextVersion(tx: Transaction<Database>): Promise<number> {
+  const r = await sql<{ value: number }>`
+    insert into sequences (name, value) values ('resource_version', 1)
+    on conflict (name) do update set value = sequences.value + 1
+    returning value`.execute(tx);
+  return Number(r.rows[0]?.value);
+}
+
+function toStored(row: Database["objects"]): StoredObject {
+  return {
+    kind: row.kind,
+    namespace: row.namespace,
+    name: row.name,
+    uid: row.uid,
+    resourceVersion: Number(row.resource_version),
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+  };
+}
+
+function encodeContinue(ns: string, name: string): string {
+  return Buffer.from(JSON.stringify([ns, name])).toString("base64url");
+}
+
+/** Continue tokens come from clients: anything malformed is a 400, never a crash. */
+function decodeContinue(token: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string")
+      return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new StoreError("BadRequest", "invalid continue token");
+}
