@@ -1,0 +1,4 @@
+export { unionAuthenticator, type AuthResult, type Authenticator } from "./authenticator.js";
+export { ADMIN_GROUP, basicAuthenticator } from "./local-users.js";
+export { bootstrapAdmin } from "./bootstrap.js";
+export { hashPassword, verifyPassword } from "./passwords.js";

@@ -1,0 +1,24 @@
+/** The gatehouse.io API group: one place that lists its resources for discovery and routing. */
+export const GROUP = "gatehouse.io";
+export const VERSION_NAME = "v1alpha1";
+export const GROUP_VERSION = `${GROUP}/${VERSION_NAME}`;
+export const API_PREFIX = `/apis/${GROUP_VERSION}`;
+
+export interface ResourceInfo {
+  name: string;
+  singularName: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames?: string[];
+}
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  {
+    name: "users",
+    singularName: "user",
+    kind: "User",
+    namespaced: false,
+    verbs: ["create", "delete", "get", "list"],
+  },
+];

@@ -1,0 +1,20 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { UserInfo } from "../core/k8s/index.js";
+
+/** One request as it travels down the pipeline. Filters add to it; nothing removes from it. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly requestId: string;
+  readonly receivedAt: number;
+  log: Logger;
+  /** Set by the authentication filter; absent only on the public paths it lets through. */
+  user?: UserInfo;
+  /** The route label for metrics (never the raw path: that would be unbounded). */
+  route: string;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void>;
+export type Filter = (next: Handler) => Handler;

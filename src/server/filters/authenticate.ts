@@ -1,0 +1,28 @@
+import type { Filter } from "../context.js";
+import type { Authenticator } from "../../identity/index.js";
+import { writeFailure } from "../respond.js";
+
+/** Paths anyone may reach: probes and the issuer's public documents. Exact matches only. */
+const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+
+/**
+ * Authenticate every request that is not for a public path. No credential, or a bad one, is a 401
+ * Status before any routing, so anonymous callers learn nothing about what exists behind it.
+ */
+export function withAuthentication(authn: Authenticator): Filter {
+  return (next) => async (ctx) => {
+    if (PUBLIC_PATHS.has(ctx.url.pathname)) return next(ctx);
+    const result = await authn.authenticate(ctx.req.headers, ctx.req.socket.remoteAddress ?? "");
+    switch (result.kind) {
+      case "authenticated":
+        ctx.user = result.user;
+        ctx.log = ctx.log.child({ user: result.user.username });
+        return next(ctx);
+      case "rejected":
+        ctx.log.info({ reason: result.reason }, "authentication failed");
+        return writeFailure(ctx.res, "Unauthorized", "Unauthorized");
+      case "none":
+        return writeFailure(ctx.res, "Unauthorized", "Unauthorized");
+    }
+  };
+}

@@ -1,0 +1,95 @@
+import { createServer, type Server } from "node:https";
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Handler, RequestContext } from "./context.js";
+
+export interface HttpsOptions {
+  host: string;
+  port: number;
+  certPem: string;
+  keyPem: string;
+  /** Largest request header block, bytes. */
+  maxHeaderSize?: number;
+}
+
+export interface RunningServer {
+  /** https://HOST:PORT as clients reach it (the real port when 0 was asked for). */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listen with TLS and hand every request to the pipeline. A port in use or a host that cannot be
+ * bound rejects with the listen error, so the CLI can say what to do.
+ */
+export async function listen(
+  opts: HttpsOptions,
+  handler: Handler,
+  log: Logger,
+  now: () => number,
+): Promise<RunningServer> {
+  const server: Server = createServer(
+    {
+      cert: opts.certPem,
+      key: opts.keyPem,
+      minVersion: "TLSv1.2",
+      maxHeaderSize: opts.maxHeaderSize ?? 32 * 1024,
+      requestTimeout: 0,
+      headersTimeout: 30_000,
+    },
+    (req, res) => {
+      const requestId = randomUUID();
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "https://gatehouse.invalid");
+      } catch {
+        res.statusCode = 400;
+        res.end();
+        return;
+      }
+      const ctx: RequestContext = {
+        req,
+        res,
+        url,
+        requestId,
+        receivedAt: now(),
+        log: log.child({ requestId }),
+        route: "unmatched",
+      };
+      res.setHeader("Audit-Id", requestId);
+      handler(ctx).catch((e: unknown) => {
+        ctx.log.error({ err: e }, "unhandled error in pipeline");
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      });
+    },
+  );
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(":")
+    ? `[${opts.host}]`
+    : opts.host === "0.0.0.0"
+      ? "127.0.0.1"
+      : opts.host;
+  return {
+    url: `https://${hostForUrl}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
