@@ -6,7 +6,10 @@ import type { UserInfo } from "../core/k8s/index.js";
 export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** Parsed URL, for the query string. Its pathname is normalised: route on rawPath instead. */
   readonly url: URL;
+  /** The path exactly as the client sent it (before "?"), never normalised: ".." stays "..". */
+  readonly rawPath: string;
   readonly requestId: string;
   readonly receivedAt: number;
   log: Logger;

@@ -25,7 +25,7 @@ export class Router {
 
   handler(): Handler {
     return async (ctx) => {
-      const segments = splitPath(ctx.url.pathname);
+      const segments = splitPath(ctx.rawPath);
       let pathMatched = false;
       for (const r of this.routes) {
         const params = segments && match(r.segments, segments);
@@ -47,6 +47,7 @@ export class Router {
 }
 
 function splitPath(pathname: string): string[] | undefined {
+  if (!pathname.startsWith("/")) return undefined;
   const raw = pathname.split("/").slice(1);
   const out: string[] = [];
   for (const s of raw) {

@@ -49,10 +49,12 @@ export async function listen(
         res.end();
         return;
       }
+      const rawPath = (req.url ?? "/").split("?")[0] ?? "/";
       const ctx: RequestContext = {
         req,
         res,
         url,
+        rawPath,
         requestId,
         receivedAt: now(),
         log: log.child({ requestId }),

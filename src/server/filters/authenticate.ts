@@ -11,7 +11,7 @@ const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
  */
 export function withAuthentication(authn: Authenticator): Filter {
   return (next) => async (ctx) => {
-    if (PUBLIC_PATHS.has(ctx.url.pathname)) return next(ctx);
+    if (PUBLIC_PATHS.has(ctx.rawPath)) return next(ctx);
     const result = await authn.authenticate(ctx.req.headers, ctx.req.socket.remoteAddress ?? "");
     switch (result.kind) {
       case "authenticated":

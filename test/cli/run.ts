@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
+const MAIN = `${ROOT}src/cli/main.ts`;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real `gatehouse` command line in a child process, as a user would. */
+export function gatehouse(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [MAIN, ...args], {
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd ?? ROOT,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Start a long-running `gatehouse` command and wait until its stderr matches `ready`. */
+export function startGatehouseProcess(
+  args: string[],
+  ready: RegExp,
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ child: ChildProcess; stderr: () => string; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [MAIN, ...args], {
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd ?? ROOT,
+    });
+    let stderr = "";
+    const timer = setTimeout(() => reject(new Error(`not ready in 30s; stderr:\n${stderr}`)), 30_000);
+    child.stdout?.resume();
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      const m = stderr.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, stderr: () => stderr, match: m });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready; stderr:\n${stderr}`));
+    });
+  });
+}
