@@ -75,3 +75,36 @@ describe("the test harness starts real, independent Kubernetes clusters", () => 
     expect(r.stderr).toMatch(/Unauthorized|must be logged in/);
   });
 });
+
+describe("a test cluster with kube-controller-manager", () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    [cluster] = (await startClusters(1, { controllerManager: true })) as [TestCluster];
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("finalizes namespace deletion, which a bare kube-apiserver never does", async () => {
+    const kc = ["--kubeconfig", cluster.kubeconfigPath];
+    expect((await kubectl([...kc, "create", "namespace", "doomed"])).code).toBe(0);
+    expect(
+      (await kubectl([...kc, "-n", "doomed", "create", "configmap", "c", "--from-literal=a=b"])).code,
+    ).toBe(0);
+    const del = await kubectl([...kc, "delete", "namespace", "doomed", "--wait=true", "--timeout=60s"]);
+    expect(del.code).toBe(0);
+    const get = await kubectl([...kc, "get", "namespace", "doomed"]);
+    expect(get.stderr).toContain('namespaces "doomed" not found');
+  });
+
+  it("creates the default service account in new namespaces", async () => {
+    const kc = ["--kubeconfig", cluster.kubeconfigPath];
+    await kubectl([...kc, "create", "namespace", "with-sa"]);
+    let found = false;
+    for (let i = 0; i < 60 && !found; i++) {
+      found = (await kubectl([...kc, "-n", "with-sa", "get", "serviceaccount", "default"])).code === 0;
+      if (!found) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(found).toBe(true);
+  });
+});

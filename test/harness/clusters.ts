@@ -160,7 +160,8 @@ async function startClusterOnce(opts: ClusterOptions): Promise<TestCluster> {
         `--kubeconfig=${kubeconfigPath}`,
         "--leader-elect=false",
         "--secure-port=0",
-        "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ttl",
+        // Everything but what needs nodes or volumes (there are none).
+        "--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ttl-controller",
         `--service-account-private-key-file=${join(dir, "sa.key")}`,
         `--root-ca-file=${caFile}`,
         "--use-service-account-credentials=false",
@@ -170,6 +171,19 @@ async function startClusterOnce(opts: ClusterOptions): Promise<TestCluster> {
     kcm.stdout?.pipe(kcmLog);
     kcm.stderr?.pipe(kcmLog);
     procs.push(kcm);
+    // A bad flag makes it exit at once; say so here rather than as a test timing out later.
+    const early = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => resolve(null), 1500);
+      kcm.once("exit", (code) => {
+        clearTimeout(t);
+        resolve(code ?? -1);
+      });
+    });
+    if (early !== null) {
+      const logTail = tail(join(dir, "controller-manager.log"));
+      await stop();
+      throw new Error(`kube-controller-manager exited with ${early}:\n${logTail}`);
+    }
   }
   return { name, url, caPem, caFile, kubeconfigPath, adminToken, tokens, dir, pid: proc.pid ?? 0, stop };
 }
