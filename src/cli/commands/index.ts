@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Output } from "../io.js";
 import { registerServe } from "./serve.js";
+import { registerUsers } from "./users.js";
 import { registerRbac } from "./rbac.js";
 import { registerAudit } from "./audit.js";
 import { registerNetpol } from "./netpol.js";
@@ -8,6 +9,7 @@ import { registerNetpol } from "./netpol.js";
 /** Every command group, in the order `gatehouse --help` lists them. */
 export function registerCommands(program: Command, output: Output): void {
   registerServe(program, output);
+  registerUsers(program, output);
   registerRbac(program, output);
   registerAudit(program, output);
   registerNetpol(program, output);
