@@ -2,3 +2,10 @@ export { unionAuthenticator, type AuthResult, type Authenticator } from "./authe
 export { ADMIN_GROUP, basicAuthenticator } from "./local-users.js";
 export { bootstrapAdmin } from "./bootstrap.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
+export {
+  ACCESS_KEY_KIND,
+  accessKeyAuthenticator,
+  issueKey,
+  parseKeyToken,
+  type AccessKeySpec,
+} from "./access-keys.js";

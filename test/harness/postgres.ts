@@ -73,7 +73,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       break;
     } catch (e) {
       await c.end().catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${String(e)}`);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${String(e)}`, { cause: e });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
