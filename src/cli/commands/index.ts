@@ -4,6 +4,7 @@ import { registerServe } from "./serve.js";
 import { registerUsers } from "./users.js";
 import { registerRbac } from "./rbac.js";
 import { registerAudit } from "./audit.js";
+import { registerAudit2rbac } from "./audit2rbac.js";
 import { registerNetpol } from "./netpol.js";
 
 /** Every command group, in the order `gatehouse --help` lists them. */
@@ -12,5 +13,6 @@ export function registerCommands(program: Command, output: Output): void {
   registerUsers(program, output);
   registerRbac(program, output);
   registerAudit(program, output);
+  registerAudit2rbac(program, output);
   registerNetpol(program, output);
 }

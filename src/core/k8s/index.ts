@@ -3,3 +3,4 @@ export * from "./labels.js";
 export * from "./objects.js";
 export * from "./sar.js";
 export * from "./status.js";
+export * from "./request-info.js";
