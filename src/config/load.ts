@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { readKeys, SecretsError, type KeySource } from "../secrets/index.js";
 import { parseDatabaseUrl } from "../store/index.js";
 import { DEFAULTS, ENV, type LogLevel, type RawSettings, type ServerConfig } from "./types.js";
 
@@ -17,6 +18,7 @@ const FILE_KEYS: Readonly<Record<string, keyof RawSettings>> = {
   database: "database",
   logLevel: "logLevel",
   maxRequestBodyBytes: "maxRequestBodyBytes",
+  encryptionKeyFile: "encryptionKeyFile",
 };
 
 /**
@@ -133,8 +135,59 @@ export function resolveConfig(sources: readonly { name: string; settings: RawSet
   if (!Number.isInteger(maxRequestBodyBytes) || maxRequestBodyBytes < 1024)
     problems.push(`${where("maxRequestBodyBytes")}: expected a whole number of bytes, at least 1024`);
 
+  const encryptionKeys = resolveKeySource(get("encryptionKeyFile"), get("encryptionKeys"), dataDir, problems);
+
   if (problems.length > 0 || !listen || !database) throw new ConfigError(problems);
-  return deepFreeze({ listen, dataDir, database, tls, logLevel: logLevel as LogLevel, maxRequestBodyBytes });
+  return deepFreeze({
+    listen,
+    dataDir,
+    database,
+    tls,
+    logLevel: logLevel as LogLevel,
+    maxRequestBodyBytes,
+    encryptionKeys,
+  });
+}
+
+/**
+ * A key file, inline keys from the environment, or the generated default. Given keys are read and
+ * checked now, so a bad key is a configuration error (exit 2) before anything starts.
+ */
+function resolveKeySource(
+  file: { value: unknown; from: string } | undefined,
+  inline: { value: unknown; from: string } | undefined,
+  dataDir: string,
+  problems: string[],
+): KeySource {
+  const fallback: KeySource = { kind: "generated", path: join(dataDir, "encryption.keys") };
+  if (file !== undefined && inline !== undefined) {
+    problems.push(
+      `encryption keys: give either encryptionKeyFile (from ${file.from}) or ${ENV.encryptionKeys} (from ${inline.from}), not both`,
+    );
+    return fallback;
+  }
+  let source: KeySource;
+  if (file !== undefined) {
+    if (typeof file.value !== "string" || file.value === "") {
+      problems.push(`encryptionKeyFile (from ${file.from}): expected a file path`);
+      return fallback;
+    }
+    source = { kind: "file", path: resolve(file.value) };
+  } else if (inline !== undefined) {
+    if (typeof inline.value !== "string") {
+      problems.push(`${ENV.encryptionKeys} (from ${inline.from}): expected ID:BASE64 entries separated by ';'`);
+      return fallback;
+    }
+    source = { kind: "environment", text: inline.value };
+  } else return fallback;
+  try {
+    readKeys(source);
+  } catch (e) {
+    if (!(e instanceof SecretsError)) throw e;
+    // Messages already say where: FILE:LINE, or GATEHOUSE_ENCRYPTION_KEYS entry N.
+    problems.push(source.kind === "file" ? `encryptionKeyFile (from ${file?.from}): ${e.message}` : e.message);
+  }
+  return source;
 }
 
 /** "HOST:PORT", "[::1]:PORT" or ":PORT" (all interfaces). */

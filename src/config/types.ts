@@ -1,3 +1,4 @@
+import type { KeySource } from "../secrets/index.js";
 import type { DatabaseLocation } from "../store/index.js";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -14,6 +15,8 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Largest request body the management API accepts, in bytes. */
   readonly maxRequestBodyBytes: number;
+  /** The keys that encrypt stored secrets (cluster credentials); see src/secrets. */
+  readonly encryptionKeys: KeySource;
 }
 
 /** The raw settings as read from one source (flags, environment or file), before validation. */
@@ -25,6 +28,9 @@ export interface RawSettings {
   tlsKeyFile?: unknown;
   logLevel?: unknown;
   maxRequestBodyBytes?: unknown;
+  encryptionKeyFile?: unknown;
+  /** Inline keys: environment only (a config file or a flag would put keys in files and process lists). */
+  encryptionKeys?: unknown;
 }
 
 export const DEFAULTS = {
@@ -43,4 +49,6 @@ export const ENV: Readonly<Record<keyof RawSettings, string>> = {
   tlsKeyFile: "GATEHOUSE_TLS_KEY_FILE",
   logLevel: "GATEHOUSE_LOG_LEVEL",
   maxRequestBodyBytes: "GATEHOUSE_MAX_REQUEST_BODY_BYTES",
+  encryptionKeyFile: "GATEHOUSE_ENCRYPTION_KEY_FILE",
+  encryptionKeys: "GATEHOUSE_ENCRYPTION_KEYS",
 };

@@ -2,7 +2,12 @@ import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/index.js";
 import { Store, describeLocation } from "../store/index.js";
-import { basicAuthenticator, bootstrapAdmin, unionAuthenticator } from "../identity/index.js";
+import {
+  accessKeyAuthenticator,
+  basicAuthenticator,
+  bootstrapAdmin,
+  unionAuthenticator,
+} from "../identity/index.js";
 import { Router } from "./router.js";
 import { buildPipeline } from "./pipeline.js";
 import { createMetrics } from "./metrics.js";
@@ -11,6 +16,25 @@ import { ensureSelfSigned } from "./tls.js";
 import { addHealthRoutes } from "./api/health.js";
 import { addDiscoveryRoutes } from "./api/discovery.js";
 import { addUserRoutes } from "./api/users.js";
+import { addAccessKeyRoutes } from "./api/access-keys.js";
+import { addResourceRoutes } from "./api/resources.js";
+import { accessBindingKind, accessRoleKind, teamKind } from "./api/kinds/access.js";
+import { AccessEvaluator } from "./gateway/access.js";
+import { gatewayHandler } from "./gateway/handler.js";
+import { GATEWAY_PREFIX } from "./gateway/target.js";
+import { UpstreamPools } from "./gateway/upstream.js";
+import type { ClusterRegistry } from "./gateway/types.js";
+import { startRbacReconciler, type RbacReconciler } from "./rbac-reconciler.js";
+import {
+  clusterKind,
+  clusterSealedKind,
+  createClusterRegistry,
+  startHealthChecks,
+} from "../clusters/index.js";
+import { addReencryptRoute, loadKeyRing, SecretsError, type KeyRing } from "../secrets/index.js";
+
+/** How often every registered cluster's /readyz and /version are checked. */
+const CLUSTER_HEALTH_INTERVAL_MS = 30_000;
 
 /** Why the server could not start; `hint` says what to do. The CLI prints it on one line, exit 2. */
 export class StartupError extends Error {
@@ -27,6 +51,8 @@ export interface Gatehouse {
   url: string;
   caFile: string | undefined;
   store: Store;
+  /** Keeps the clusters' RBAC in step with the access bindings; runOnce() to wait for it. */
+  reconciler: RbacReconciler;
   close(): Promise<void>;
 }
 
@@ -37,13 +63,21 @@ export interface AppEffects {
   onAdminPassword: (password: string) => void;
 }
 
+/** The clusters the gateway forwards to; made once the store (and its encryption keys) are open. */
+export type ClusterRegistryFactory = (store: Store) => ClusterRegistry;
+
 /**
  * The composition root: validated config in, running server out. Order matters for "nothing
  * half-written": the data directory is checked before anything is created, the port is bound before
  * the admin user is created and its password shown.
  */
-export async function startGatehouse(config: ServerConfig, fx: AppEffects): Promise<Gatehouse> {
+export async function startGatehouse(
+  config: ServerConfig,
+  fx: AppEffects,
+  registryFactory?: ClusterRegistryFactory,
+): Promise<Gatehouse> {
   ensureWritableDir(config.dataDir);
+  const keyRing = openKeyRing(config);
   let store: Store;
   try {
     store = await Store.open(config.database);
@@ -62,8 +96,44 @@ export async function startGatehouse(config: ServerConfig, fx: AppEffects): Prom
     addHealthRoutes(router, { store, metrics });
     addDiscoveryRoutes(router);
     addUserRoutes(router, { store, maxBody: config.maxRequestBodyBytes, now: fx.now });
+    addAccessKeyRoutes(router, { store, maxBody: config.maxRequestBodyBytes, now: fx.now });
+    const access = new AccessEvaluator(store);
+    const clusters = registryFactory?.(store) ?? createClusterRegistry(store, keyRing);
+    const reconciler = startRbacReconciler({
+      registry: clusters,
+      access,
+      log: fx.log.child({ component: "rbac-sync" }),
+      intervalMs: 30_000,
+    });
+    const onAccessChange = (): void => {
+      access.invalidate();
+      reconciler.trigger();
+    };
+    const resourceDeps = {
+      store,
+      maxBody: config.maxRequestBodyBytes,
+      now: fx.now,
+      onChange: onAccessChange,
+    };
+    for (const kind of [teamKind, accessRoleKind, accessBindingKind])
+      addResourceRoutes(router, kind, resourceDeps);
+    const pools = new UpstreamPools({ connectTimeoutMs: 10_000, maxSockets: 256 });
+    const clusterDeps = {
+      ...resourceDeps,
+      onChange: () => {
+        clusters.invalidate();
+        access.invalidate();
+        reconciler.trigger();
+      },
+    };
+    addResourceRoutes(router, clusterKind(keyRing), clusterDeps);
+    addReencryptRoute(router, { store, keyRing, kinds: [clusterSealedKind], onChange: clusterDeps.onChange });
+    router.prefix(GATEWAY_PREFIX, gatewayHandler({ clusters, access, pools, responseTimeoutMs: 60_000 }));
+    // Replicas sharing PostgreSQL see each other's access changes within this interval.
+    const refresh = setInterval(() => access.invalidate(), 5_000);
+    refresh.unref();
     const handler = buildPipeline({
-      authn: unionAuthenticator([basicAuthenticator(store)]),
+      authn: unionAuthenticator([basicAuthenticator(store), accessKeyAuthenticator(store, fx.now)]),
       metrics,
       route: router.handler(),
     });
@@ -92,11 +162,21 @@ export async function startGatehouse(config: ServerConfig, fx: AppEffects): Prom
     const password = await bootstrapAdmin(store, fx.now());
     if (password !== undefined) fx.onAdminPassword(password);
     fx.log.info({ url: server.url, store: describeLocation(config.database) }, "Gatehouse is serving");
+    const stopHealthChecks = startHealthChecks(clusters, store, {
+      intervalMs: CLUSTER_HEALTH_INTERVAL_MS,
+      log: fx.log.child({ component: "cluster-health" }),
+      now: fx.now,
+    });
     return {
       url: server.url,
       caFile: tls.caFile,
       store,
+      reconciler,
       close: async () => {
+        reconciler.stop();
+        clearInterval(refresh);
+        await stopHealthChecks();
+        pools.close();
         await server.close();
         await store.close();
       },
@@ -104,6 +184,19 @@ export async function startGatehouse(config: ServerConfig, fx: AppEffects): Prom
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;
+  }
+}
+
+/** The key ring that seals stored secrets; a key file that cannot be used stops the start (exit 2). */
+function openKeyRing(config: ServerConfig): KeyRing {
+  try {
+    return loadKeyRing(config.encryptionKeys);
+  } catch (e) {
+    if (!(e instanceof SecretsError)) throw e;
+    throw new StartupError(
+      `cannot load the encryption keys: ${e.message}`,
+      "fix the key file (lines ID:BASE64-32-BYTES) or choose another with --encryption-key-file",
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { Duplex } from "node:stream";
 import type { UserInfo } from "../core/k8s/index.js";
 
 /** One request as it travels down the pipeline. Filters add to it; nothing removes from it. */
@@ -17,6 +18,8 @@ export interface RequestContext {
   user?: UserInfo;
   /** The route label for metrics (never the raw path: that would be unbounded). */
   route: string;
+  /** Present on HTTP/1.1 upgrade requests: the raw client socket and any bytes read past the head. */
+  readonly upgrade?: { socket: Duplex; head: Buffer };
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -17,14 +17,22 @@ interface Route {
  */
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly prefixes: { prefix: string; handler: (ctx: RequestContext) => Promise<void> }[] = [];
 
   add(method: string, pattern: string, handler: RouteHandler): this {
     this.routes.push({ method, label: pattern, segments: pattern.split("/").slice(1), handler });
     return this;
   }
 
+  /** Everything under a path prefix goes to one handler, which parses the rest itself (the gateway). */
+  prefix(prefix: string, handler: (ctx: RequestContext) => Promise<void>): this {
+    this.prefixes.push({ prefix, handler });
+    return this;
+  }
+
   handler(): Handler {
     return async (ctx) => {
+      for (const p of this.prefixes) if (ctx.rawPath.startsWith(p.prefix)) return p.handler(ctx);
       const segments = splitPath(ctx.rawPath);
       let pathMatched = false;
       for (const r of this.routes) {

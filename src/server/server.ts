@@ -1,4 +1,6 @@
 import { createServer, type Server } from "node:https";
+import { ServerResponse, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -39,35 +41,51 @@ export async function listen(
       requestTimeout: 0,
       headersTimeout: 30_000,
     },
-    (req, res) => {
-      const requestId = randomUUID();
-      let url: URL;
-      try {
-        url = new URL(req.url ?? "/", "https://gatehouse.invalid");
-      } catch {
-        res.statusCode = 400;
-        res.end();
-        return;
-      }
-      const rawPath = (req.url ?? "/").split("?")[0] ?? "/";
-      const ctx: RequestContext = {
-        req,
-        res,
-        url,
-        rawPath,
-        requestId,
-        receivedAt: now(),
-        log: log.child({ requestId }),
-        route: "unmatched",
-      };
-      res.setHeader("Audit-Id", requestId);
-      handler(ctx).catch((e: unknown) => {
-        ctx.log.error({ err: e }, "unhandled error in pipeline");
-        if (!res.headersSent) res.statusCode = 500;
-        res.end();
-      });
-    },
+    (req, res) => dispatch(req, res, undefined),
   );
+  // HTTP/1.1 upgrades (exec, attach, port-forward) run through the same pipeline: a response object
+  // bound to the raw socket lets every filter answer errors as usual.
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Parameters<ServerResponse["assignSocket"]>[0]);
+    // An answer other than a tunnel (401, 403, 404, a refused upgrade) ends the connection.
+    res.on("finish", () => socket.destroy());
+    dispatch(req, res, { socket, head });
+  });
+
+  function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade: { socket: Duplex; head: Buffer } | undefined,
+  ): void {
+    const requestId = randomUUID();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "https://gatehouse.invalid");
+    } catch {
+      res.statusCode = 400;
+      res.end();
+      return;
+    }
+    const rawPath = (req.url ?? "/").split("?")[0] ?? "/";
+    const ctx: RequestContext = {
+      req,
+      res,
+      url,
+      rawPath,
+      requestId,
+      receivedAt: now(),
+      log: log.child({ requestId }),
+      route: "unmatched",
+      ...(upgrade ? { upgrade } : {}),
+    };
+    res.setHeader("Audit-Id", requestId);
+    handler(ctx).catch((e: unknown) => {
+      ctx.log.error({ err: e }, "unhandled error in pipeline");
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  }
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();

@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { Output } from "../io.js";
 import { registerServe } from "./serve.js";
 import { registerUsers } from "./users.js";
+import { registerCluster } from "./cluster.js";
+import { registerSecrets } from "./secrets.js";
 import { registerRbac } from "./rbac.js";
 import { registerAudit } from "./audit.js";
 import { registerAudit2rbac } from "./audit2rbac.js";
@@ -11,6 +13,8 @@ import { registerNetpol } from "./netpol.js";
 export function registerCommands(program: Command, output: Output): void {
   registerServe(program, output);
   registerUsers(program, output);
+  registerCluster(program, output);
+  registerSecrets(program, output);
   registerRbac(program, output);
   registerAudit(program, output);
   registerAudit2rbac(program, output);

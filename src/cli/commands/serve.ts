@@ -21,6 +21,7 @@ interface ServeFlags {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   logLevel?: string;
+  encryptionKeyFile?: string;
 }
 
 export function registerServe(program: Command, output: Output): void {
@@ -39,6 +40,10 @@ export function registerServe(program: Command, output: Output): void {
       `serving certificate (PEM); default: self-signed, kept in DATA_DIR/tls [env ${ENV.tlsCertFile}]`,
     )
     .option("--tls-key-file <file>", `serving key (PEM) [env ${ENV.tlsKeyFile}]`)
+    .option(
+      "--encryption-key-file <file>",
+      `keys that encrypt stored credentials, lines ID:BASE64-32-BYTES, the first encrypts; default: DATA_DIR/encryption.keys, generated (or keys inline in ${ENV.encryptionKeys}) [env ${ENV.encryptionKeyFile}]`,
+    )
     .option(
       "--log-level <level>",
       `trace|debug|info|warn|error|fatal|silent (default info) [env ${ENV.logLevel}]`,
@@ -106,6 +111,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ReturnTyp
     if (flags.tlsCertFile !== undefined) f.tlsCertFile = flags.tlsCertFile;
     if (flags.tlsKeyFile !== undefined) f.tlsKeyFile = flags.tlsKeyFile;
     if (flags.logLevel !== undefined) f.logLevel = flags.logLevel;
+    if (flags.encryptionKeyFile !== undefined) f.encryptionKeyFile = flags.encryptionKeyFile;
     sources.push({ name: "flags", settings: f });
     return resolveConfig(sources);
   } catch (e) {

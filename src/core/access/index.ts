@@ -8,3 +8,4 @@ export {
   teamGroupsFor,
   toRbacSubject,
 } from "./compile.js";
+export { MANAGED_LABEL, markManaged, planIsEmpty, planRbacSync, type RbacSyncPlan } from "./plan.js";

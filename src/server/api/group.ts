@@ -21,4 +21,18 @@ export const RESOURCES: readonly ResourceInfo[] = [
     namespaced: false,
     verbs: ["create", "delete", "get", "list"],
   },
+  {
+    name: "clusters",
+    singularName: "cluster",
+    kind: "Cluster",
+    namespaced: false,
+    verbs: ["create", "delete", "get", "list", "update"],
+  },
+  {
+    name: "reencryptions",
+    singularName: "reencryption",
+    kind: "Reencryption",
+    namespaced: false,
+    verbs: ["create"],
+  },
 ];

@@ -1,0 +1,83 @@
+import { request as httpsRequest } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { UserInfo } from "../../core/k8s/index.js";
+import { failure } from "../../core/k8s/index.js";
+import { writeStatus } from "../respond.js";
+import { downstreamHeaders, upstreamHeaders } from "./headers.js";
+import type { UpstreamPools } from "./upstream.js";
+import type { ClusterTarget } from "./types.js";
+
+export interface ForwardInput {
+  req: IncomingMessage;
+  res: ServerResponse;
+  cluster: ClusterTarget;
+  requestURI: string;
+  user: UserInfo;
+  auditId: string;
+  log: Logger;
+  pools: UpstreamPools;
+  /** How long to wait for the cluster's response headers; watches then stream without limit. */
+  responseTimeoutMs: number;
+}
+
+/** The Status for a cluster that did not answer, naming it (and nothing internal). */
+export function unavailable(cluster: string, why: string) {
+  return failure("ServiceUnavailable", `cluster ${JSON.stringify(cluster)} is unavailable: ${why}`);
+}
+
+/**
+ * Forward one plain (non-upgrade) request and stream the answer back chunk by chunk: watches and
+ * `logs -f` reach the client as the cluster sends them. Closing either side closes the other.
+ */
+export function forward(f: ForwardInput): Promise<void> {
+  return new Promise((resolve) => {
+    const url = new URL(f.cluster.server);
+    const headers = upstreamHeaders(f.req.headers, f.user, f.auditId, {
+      upgrade: false,
+      clientIp: f.req.socket.remoteAddress ?? "",
+    });
+    if (f.cluster.token) headers["authorization"] = `Bearer ${f.cluster.token}`;
+    const basePath = url.pathname.replace(/\/$/, "");
+    const up = httpsRequest({
+      protocol: "https:",
+      hostname: url.hostname,
+      port: url.port || 443,
+      method: f.req.method ?? "GET",
+      path: basePath + f.requestURI,
+      headers,
+      agent: f.pools.agentFor(f.cluster),
+      servername: url.hostname.match(/^[\d.]+$|:/) ? "" : url.hostname,
+    });
+    let answered = false;
+    const timer = setTimeout(() => {
+      if (!answered) up.destroy(new Error(`no response within ${f.responseTimeoutMs} ms`));
+    }, f.responseTimeoutMs);
+    up.on("response", (upRes) => {
+      answered = true;
+      clearTimeout(timer);
+      f.res.writeHead(upRes.statusCode ?? 502, downstreamHeaders(upRes.headers));
+      f.res.flushHeaders();
+      upRes.pipe(f.res);
+      upRes.on("end", resolve);
+      upRes.on("error", () => {
+        f.res.destroy();
+        resolve();
+      });
+    });
+    up.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (!answered) {
+        f.log.warn({ cluster: f.cluster.name, err: e.code ?? e.message }, "cluster unavailable");
+        writeStatus(f.res, unavailable(f.cluster.name, e.code ?? e.message));
+      } else f.res.destroy();
+      resolve();
+    });
+    // The client went away: stop the upstream request or stream (watch, logs -f) too.
+    f.res.on("close", () => {
+      if (!f.res.writableFinished) up.destroy();
+      resolve();
+    });
+    f.req.pipe(up);
+  });
+}

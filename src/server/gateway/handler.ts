@@ -1,0 +1,93 @@
+import type { RequestContext } from "../context.js";
+import { forbidden, parseRequestInfo, requestAttributes, RequestInfoError } from "../../core/k8s/index.js";
+import { HttpError } from "../errors.js";
+import { writeStatus } from "../respond.js";
+import type { AccessEvaluator } from "./access.js";
+import { checkImpersonation } from "./impersonation.js";
+import { parseTarget } from "./target.js";
+import { forward } from "./forward.js";
+import { proxyUpgrade } from "./upgrade.js";
+import type { UpstreamPools } from "./upstream.js";
+import type { ClusterRegistry } from "./types.js";
+
+export interface GatewayDeps {
+  clusters: ClusterRegistry;
+  access: AccessEvaluator;
+  pools: UpstreamPools;
+  responseTimeoutMs: number;
+}
+
+/**
+ * /k8s/clusters/NAME/...: visibility, client impersonation, central authorization, then forward as the
+ * authorized user. Steps and their order are explained in ./README.md.
+ */
+export function gatewayHandler(deps: GatewayDeps) {
+  return async (ctx: RequestContext): Promise<void> => {
+    ctx.route = "/k8s/clusters/{cluster}";
+    const target = parseTarget(ctx.req.url ?? "/");
+    const caller = ctx.user;
+    if (!caller) throw new HttpError("Unauthorized", "Unauthorized");
+    const notFound = new HttpError(
+      "NotFound",
+      `clusters.gatehouse.io ${JSON.stringify(target.cluster)} not found`,
+    );
+    const cluster = await deps.clusters.get(target.cluster);
+    if (!cluster) throw notFound;
+    const facts = { name: cluster.name, labels: cluster.labels };
+    const actor = await deps.access.withTeams(caller);
+    if (!(await deps.access.visible(actor, facts))) throw notFound;
+    const scoped = actor.extra?.["gatehouse.io/clusters"];
+    if (scoped && !scoped.includes(cluster.name)) throw notFound;
+
+    const imp = await checkImpersonation(ctx.req.headersDistinct, actor, (a) =>
+      deps.access.authorize(facts, a),
+    );
+    if (imp.kind === "error") return writeStatus(ctx.res, imp.status);
+    const effective = imp.kind === "impersonate" ? await deps.access.withTeams(imp.user) : actor;
+
+    let info;
+    try {
+      info = parseRequestInfo(ctx.req.method ?? "GET", target.requestURI);
+    } catch (e) {
+      if (e instanceof RequestInfoError)
+        throw new HttpError(e.code === "InvalidPath" ? "BadRequest" : "InternalError", e.message);
+      throw e;
+    }
+    const attrs = requestAttributes(info, effective);
+    const decision = await deps.access.authorize(facts, attrs);
+    if (decision.decision !== "allow") {
+      ctx.log.info(
+        { cluster: cluster.name, verb: attrs.verb, user: effective.username },
+        "denied by central authorization",
+      );
+      return writeStatus(ctx.res, forbidden(attrs, decision.reason));
+    }
+
+    ctx.log = ctx.log.child({ cluster: cluster.name });
+    if (ctx.upgrade) {
+      return proxyUpgrade({
+        req: ctx.req,
+        res: ctx.res,
+        socket: ctx.upgrade.socket,
+        head: ctx.upgrade.head,
+        cluster,
+        requestURI: target.requestURI,
+        user: effective,
+        auditId: ctx.requestId,
+        log: ctx.log,
+        timeoutMs: deps.responseTimeoutMs,
+      });
+    }
+    return forward({
+      req: ctx.req,
+      res: ctx.res,
+      cluster,
+      requestURI: target.requestURI,
+      user: effective,
+      auditId: ctx.requestId,
+      log: ctx.log,
+      pools: deps.pools,
+      responseTimeoutMs: deps.responseTimeoutMs,
+    });
+  };
+}
