@@ -128,7 +128,16 @@ export async function startGatehouse(
     };
     addResourceRoutes(router, clusterKind(keyRing), clusterDeps);
     addReencryptRoute(router, { store, keyRing, kinds: [clusterSealedKind], onChange: clusterDeps.onChange });
-    router.prefix(GATEWAY_PREFIX, gatewayHandler({ clusters, access, pools, responseTimeoutMs: 60_000 }));
+    router.prefix(
+      GATEWAY_PREFIX,
+      gatewayHandler({
+        clusters,
+        access,
+        pools,
+        responseTimeoutMs: 60_000,
+        maxBodyBytes: config.maxRequestBodyBytes,
+      }),
+    );
     // Replicas sharing PostgreSQL see each other's access changes within this interval.
     const refresh = setInterval(() => access.invalidate(), 5_000);
     refresh.unref();

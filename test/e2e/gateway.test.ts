@@ -190,6 +190,43 @@ describe("the gateway: the real kubectl through Gatehouse to real clusters", () 
     expect((await k(alice, "cluster-1", "auth", "can-i", "create", "deployments")).stdout.trim()).toBe("yes");
   });
 
+  it("says no to can-i when the cluster's own RBAC would allow but no access binding does", async () => {
+    // A binding made on the cluster behind Gatehouse's back: the cluster alone would say yes.
+    await kubectl([
+      "--kubeconfig",
+      clusters[0]!.kubeconfigPath,
+      "create",
+      "clusterrolebinding",
+      "local-alice",
+      "--clusterrole=cluster-admin",
+      "--user=alice",
+    ]);
+    const direct = await kubectl([
+      "--kubeconfig",
+      clusters[0]!.kubeconfigPath,
+      "auth",
+      "can-i",
+      "create",
+      "clusterroles",
+      "--as=alice",
+    ]);
+    expect(direct.stdout.trim()).toBe("yes");
+    const r = await k(alice, "cluster-1", "auth", "can-i", "create", "clusterroles");
+    expect(r.stdout.trim()).toBe("no - Gatehouse: no access binding grants this on this cluster");
+    const create = await k(
+      alice,
+      "cluster-1",
+      "create",
+      "clusterrole",
+      "sneaky",
+      "--verb=get",
+      "--resource=pods",
+    );
+    expect(create.stderr).toContain(
+      'clusterroles.rbac.authorization.k8s.io is forbidden: User "alice" cannot create resource "clusterroles"',
+    );
+  });
+
   it("answers 404 for a cluster the user has no binding on, the same as for one that does not exist", async () => {
     const hidden = await k(alice, "cluster-2", "get", "namespaces");
     const missing = await call(fx.gh.url, fx.ca, "GET", "/k8s/clusters/nope/api/v1/namespaces", {

@@ -19,6 +19,8 @@ export interface ForwardInput {
   pools: UpstreamPools;
   /** How long to wait for the cluster's response headers; watches then stream without limit. */
   responseTimeoutMs: number;
+  /** A body already read (and inspected) by the gateway; otherwise the client's body is streamed. */
+  body?: Buffer;
 }
 
 /** The Status for a cluster that did not answer, naming it (and nothing internal). */
@@ -78,6 +80,9 @@ export function forward(f: ForwardInput): Promise<void> {
       if (!f.res.writableFinished) up.destroy();
       resolve();
     });
-    f.req.pipe(up);
+    if (f.body) {
+      up.setHeader("content-length", f.body.length);
+      up.end(f.body);
+    } else f.req.pipe(up);
   });
 }

@@ -7,6 +7,8 @@ import { checkImpersonation } from "./impersonation.js";
 import { parseTarget } from "./target.js";
 import { forward } from "./forward.js";
 import { proxyUpgrade } from "./upgrade.js";
+import { centralSelfReview, isSelfSubjectAccessReview } from "./self-review.js";
+import { writeJSON } from "../respond.js";
 import type { UpstreamPools } from "./upstream.js";
 import type { ClusterRegistry } from "./types.js";
 
@@ -15,6 +17,7 @@ export interface GatewayDeps {
   access: AccessEvaluator;
   pools: UpstreamPools;
   responseTimeoutMs: number;
+  maxBodyBytes: number;
 }
 
 /**
@@ -78,7 +81,19 @@ export function gatewayHandler(deps: GatewayDeps) {
         timeoutMs: deps.responseTimeoutMs,
       });
     }
+    let body: Buffer | undefined;
+    if (isSelfSubjectAccessReview(ctx.req.method ?? "", target.requestURI)) {
+      const r = await centralSelfReview(
+        ctx.req,
+        effective,
+        (a) => deps.access.authorize(facts, a),
+        deps.maxBodyBytes,
+      );
+      if (r.kind === "answer") return writeJSON(ctx.res, 201, r.review);
+      body = r.body;
+    }
     return forward({
+      ...(body ? { body } : {}),
       req: ctx.req,
       res: ctx.res,
       cluster,
