@@ -45,7 +45,7 @@ export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Run the real entry point in a child process (for exit codes and standard input). */
 export function spawnCli(args: readonly string[], input?: string): CliResult {
-  const r = spawnSync("npx", ["tsx", "src/cli/main.ts", ...args], {
+  const r = spawnSync(process.execPath, ["dist/src/cli/main.js", ...args], {
     cwd: REPO,
     input: input ?? "",
     encoding: "utf8",

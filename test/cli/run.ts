@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX = `${ROOT}node_modules/.bin/tsx`;
-const MAIN = `${ROOT}src/cli/main.ts`;
+/** The built command line (global setup builds it), run with this Node.js. */
+const NODE = process.execPath;
+const MAIN = `${ROOT}dist/src/cli/main.js`;
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +18,7 @@ export function gatehouse(
   opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(NODE, [MAIN, ...args], {
       env: { ...process.env, ...opts.env },
       cwd: opts.cwd ?? ROOT,
     });
@@ -37,7 +38,7 @@ export function startGatehouseProcess(
   opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<{ child: ChildProcess; stderr: () => string; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(NODE, [MAIN, ...args], {
       env: { ...process.env, ...opts.env },
       cwd: opts.cwd ?? ROOT,
     });

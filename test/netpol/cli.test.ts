@@ -205,7 +205,7 @@ describe("gatehouse netpol lint", () => {
 
 describe("the gatehouse process", () => {
   const cli = (args: string[], input?: string) =>
-    spawnSync("npx", ["tsx", "src/cli/main.ts", ...args], {
+    spawnSync(process.execPath, ["dist/src/cli/main.js", ...args], {
       input: input ?? "",
       encoding: "utf8",
       cwd: process.cwd(),

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Output } from "../io.js";
 import { registerServe } from "./serve.js";
 import { registerUsers } from "./users.js";
+import { registerObjects } from "./objects.js";
 import { registerCluster } from "./cluster.js";
 import { registerSecrets } from "./secrets.js";
 import { registerRbac } from "./rbac.js";
@@ -13,6 +14,7 @@ import { registerNetpol } from "./netpol.js";
 export function registerCommands(program: Command, output: Output): void {
   registerServe(program, output);
   registerUsers(program, output);
+  registerObjects(program, output);
   registerCluster(program, output);
   registerSecrets(program, output);
   registerRbac(program, output);
