@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { KubeClient } from "../clusters/kube-client.js";
 import { syncRbac, type SyncResult } from "../clusters/rbac-sync.js";
 import type { AccessEvaluator } from "./gateway/access.js";
-import type { ClusterRegistry, ClusterTarget } from "./gateway/types.js";
+import type { ClusterRegistry, ClusterTarget } from "../clusters/types.js";
 
 export interface RbacReconciler {
   /** Reconcile soon (debounced): after any change to teams, roles, bindings or clusters. */

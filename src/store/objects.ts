@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
 import { StoreError, isUniqueViolation } from "./errors.js";
 import type { Page } from "./users.js";
@@ -16,6 +16,12 @@ export interface StoredObject {
 
 type Key = { kind: string; namespace: string; name: string };
 
+/** The primary-key condition for one object. */
+function whereKey(key: Key) {
+  return (eb: ExpressionBuilder<Database, "objects">) =>
+    eb.and([eb("kind", "=", key.kind), eb("namespace", "=", key.namespace), eb("name", "=", key.name)]);
+}
+
 /**
  * Generic storage for Kubernetes-style objects (teams, access bindings, clusters, identity providers...).
  * Every write takes the next value of one global resource-version sequence, so versions order writes
@@ -25,13 +31,7 @@ export class ObjectRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(key: Key): Promise<StoredObject | undefined> {
-    const row = await this.db
-      .selectFrom("objects")
-      .selectAll()
-      .where("kind", "=", key.kind)
-      .where("namespace", "=", key.namespace)
-      .where("name", "=", key.name)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
     return row && toStored(row);
   }
 
@@ -80,13 +80,7 @@ export class ObjectRepository {
   /** Replace the body if the stored version is still `expectedVersion` (undefined: unconditionally). */
   async update(key: Key, body: Record<string, unknown>, expectedVersion?: number): Promise<StoredObject> {
     return this.db.transaction().execute(async (tx) => {
-      const current = await tx
-        .selectFrom("objects")
-        .selectAll()
-        .where("kind", "=", key.kind)
-        .where("namespace", "=", key.namespace)
-        .where("name", "=", key.name)
-        .executeTakeFirst();
+      const current = await tx.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
       if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
       if (expectedVersion !== undefined && Number(current.resource_version) !== expectedVersion) {
         throw new StoreError(
@@ -98,9 +92,7 @@ export class ObjectRepository {
       await tx
         .updateTable("objects")
         .set({ body: JSON.stringify(body), resource_version: rv })
-        .where("kind", "=", key.kind)
-        .where("namespace", "=", key.namespace)
-        .where("name", "=", key.name)
+        .where(whereKey(key))
         .execute();
       return { ...toStored(current), body, resourceVersion: rv };
     });
@@ -108,20 +100,9 @@ export class ObjectRepository {
 
   async delete(key: Key): Promise<StoredObject> {
     return this.db.transaction().execute(async (tx) => {
-      const current = await tx
-        .selectFrom("objects")
-        .selectAll()
-        .where("kind", "=", key.kind)
-        .where("namespace", "=", key.namespace)
-        .where("name", "=", key.name)
-        .executeTakeFirst();
+      const current = await tx.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
       if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
-      await tx
-        .deleteFrom("objects")
-        .where("kind", "=", key.kind)
-        .where("namespace", "=", key.namespace)
-        .where("name", "=", key.name)
-        .execute();
+      await tx.deleteFrom("objects").where(whereKey(key)).execute();
       await nextVersion(tx);
       return toStored(current);
     });

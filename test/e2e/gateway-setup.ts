@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { resolveConfig } from "../../src/config/index.js";
 import { startGatehouse, type Gatehouse } from "../../src/server/app.js";
-import type { ClusterRegistry, ClusterTarget } from "../../src/server/gateway/types.js";
+import type { ClusterRegistry, ClusterTarget } from "../../src/clusters/types.js";
 import type { TestCluster } from "../harness/clusters.js";
 import { call } from "../server/client.js";
 

@@ -1,6 +1,6 @@
 import type { KubeObject, SourcedObject } from "./objects.js";
 import { ParseError } from "./objects.js";
-import type { RequestAttributes } from "./attributes.js";
+import type { RequestAttributes, UserInfo } from "./attributes.js";
 
 /** authorization.k8s.io/v1 SubjectAccessReview spec, as the API defines it. */
 export interface SubjectAccessReviewSpec {
@@ -63,26 +63,31 @@ export function sarToAttributes(d: SourcedObject): {
     ...(s.uid !== undefined ? { uid: s.uid } : {}),
     ...(s.extra !== undefined ? { extra: s.extra } : {}),
   };
-  const review = o as SubjectAccessReview;
-  if (nra) {
-    return {
-      review,
-      attributes: { kind: "nonResource", user, verb: nra.verb ?? "", path: nra.path ?? "" },
-    };
-  }
-  const r = ra ?? {};
+  return { review: o as SubjectAccessReview, attributes: specToAttributes(s, user) };
+}
+
+/**
+ * The attributes a review spec asks about, for a given user (a SubjectAccessReview names its user in
+ * the spec; a SelfSubjectAccessReview is about the caller). The caller checks that exactly one of
+ * resourceAttributes or nonResourceAttributes is set.
+ */
+export function specToAttributes(
+  spec: Pick<SubjectAccessReviewSpec, "resourceAttributes" | "nonResourceAttributes">,
+  user: UserInfo,
+): RequestAttributes {
+  const nra = spec.nonResourceAttributes;
+  if (nra && !spec.resourceAttributes)
+    return { kind: "nonResource", user, verb: nra.verb ?? "", path: nra.path ?? "" };
+  const r = spec.resourceAttributes ?? {};
   return {
-    review,
-    attributes: {
-      kind: "resource",
-      user,
-      verb: r.verb ?? "",
-      namespace: r.namespace ?? "",
-      apiGroup: r.group ?? "",
-      apiVersion: r.version ?? "",
-      resource: r.resource ?? "",
-      subresource: r.subresource ?? "",
-      name: r.name ?? "",
-    },
+    kind: "resource",
+    user,
+    verb: r.verb ?? "",
+    namespace: r.namespace ?? "",
+    apiGroup: r.group ?? "",
+    apiVersion: r.version ?? "",
+    resource: r.resource ?? "",
+    subresource: r.subresource ?? "",
+    name: r.name ?? "",
   };
 }

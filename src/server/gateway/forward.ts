@@ -6,7 +6,7 @@ import { failure } from "../../core/k8s/index.js";
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
 import type { UpstreamPools } from "./upstream.js";
-import type { ClusterTarget } from "./types.js";
+import type { ClusterTarget } from "../../clusters/types.js";
 
 export interface ForwardInput {
   req: IncomingMessage;

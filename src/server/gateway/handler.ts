@@ -10,7 +10,7 @@ import { proxyUpgrade } from "./upgrade.js";
 import { centralSelfReview, isSelfSubjectAccessReview } from "./self-review.js";
 import { writeJSON } from "../respond.js";
 import type { UpstreamPools } from "./upstream.js";
-import type { ClusterRegistry } from "./types.js";
+import type { ClusterRegistry } from "../../clusters/types.js";
 
 export interface GatewayDeps {
   clusters: ClusterRegistry;

@@ -1,5 +1,12 @@
 import type { IncomingMessage } from "node:http";
-import type { RequestAttributes, UserInfo } from "../../core/k8s/index.js";
+import {
+  specToAttributes,
+  type RequestAttributes,
+  type SubjectAccessReviewSpec,
+  type UserInfo,
+} from "../../core/k8s/index.js";
+
+type SsarSpec = Pick<SubjectAccessReviewSpec, "resourceAttributes" | "nonResourceAttributes">;
 import { decodeSelfSubjectAccessReview, ProtobufError } from "../../core/k8s/protobuf.js";
 import type { Decision } from "../../core/rbac/index.js";
 import { readBody } from "../body.js";
@@ -9,19 +16,6 @@ const SSAR_PATH = /^\/apis\/authorization\.k8s\.io\/v1\/selfsubjectaccessreviews
 
 export function isSelfSubjectAccessReview(method: string, requestURI: string): boolean {
   return method === "POST" && SSAR_PATH.test(requestURI);
-}
-
-interface SsarSpec {
-  resourceAttributes?: {
-    namespace?: string;
-    verb?: string;
-    group?: string;
-    version?: string;
-    resource?: string;
-    subresource?: string;
-    name?: string;
-  };
-  nonResourceAttributes?: { path?: string; verb?: string };
 }
 
 /**
@@ -50,33 +44,13 @@ export async function centralSelfReview(
       throw new HttpError("BadRequest", `cannot read the SelfSubjectAccessReview: ${e.message}`);
     throw e;
   }
-  let attrs: RequestAttributes;
-  if (spec.resourceAttributes) {
-    const r = spec.resourceAttributes;
-    attrs = {
-      kind: "resource",
-      user,
-      verb: r.verb ?? "",
-      namespace: r.namespace ?? "",
-      apiGroup: r.group ?? "",
-      apiVersion: r.version ?? "",
-      resource: r.resource ?? "",
-      subresource: r.subresource ?? "",
-      name: r.name ?? "",
-    };
-  } else if (spec.nonResourceAttributes) {
-    attrs = {
-      kind: "nonResource",
-      user,
-      verb: spec.nonResourceAttributes.verb ?? "",
-      path: spec.nonResourceAttributes.path ?? "",
-    };
-  } else {
+  if (!spec.resourceAttributes === !spec.nonResourceAttributes) {
     throw new HttpError(
       "Invalid",
       "SelfSubjectAccessReview.authorization.k8s.io is invalid: spec: exactly one of nonResourceAttributes or resourceAttributes must be specified",
     );
   }
+  const attrs = specToAttributes(spec, user);
   const d = await authorize(attrs);
   if (d.decision === "allow") return { kind: "forward", body };
   return {

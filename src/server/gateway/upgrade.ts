@@ -6,7 +6,7 @@ import type { UserInfo } from "../../core/k8s/index.js";
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
 import { unavailable } from "./forward.js";
-import type { ClusterTarget } from "./types.js";
+import type { ClusterTarget } from "../../clusters/types.js";
 
 export interface UpgradeInput {
   req: IncomingMessage;

@@ -1,6 +1,6 @@
 import { Agent } from "node:https";
 import { createHash } from "node:crypto";
-import type { ClusterTarget } from "./types.js";
+import type { ClusterTarget } from "../../clusters/types.js";
 
 /**
  * One keep-alive connection pool per cluster, keyed by the cluster's connection details so that a
