@@ -83,7 +83,8 @@ async function ensure(client: KubeClient, want: ManifestObject): Promise<string>
       `namespace ${want.metadata.name} is being deleted; wait until it is gone and run again`,
       409,
     );
-  const fields = want.kind === "ClusterRole" ? ["rules"] : want.kind === "ClusterRoleBinding" ? ["subjects"] : [];
+  const fields =
+    want.kind === "ClusterRole" ? ["rules"] : want.kind === "ClusterRoleBinding" ? ["subjects"] : [];
   if (want.kind === "ClusterRoleBinding" && !isDeepStrictEqual(current["roleRef"], want["roleRef"]))
     throw new KubeApiError(
       "http",

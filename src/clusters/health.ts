@@ -185,7 +185,11 @@ async function listAll(store: Store): Promise<string[]> {
   return names;
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, f: (t: T) => Promise<void>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  f: (t: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

@@ -8,9 +8,18 @@ export {
 } from "./types.js";
 export { clusterKind } from "./kind.js";
 export { clusterSealedKind, credentialsAad } from "./credentials.js";
-export { ClusterCredentialsError, createClusterRegistry, type ObservableClusterRegistry } from "./registry.js";
+export {
+  ClusterCredentialsError,
+  createClusterRegistry,
+  type ObservableClusterRegistry,
+} from "./registry.js";
 export { checkCluster, startHealthChecks, type HealthCheckOptions, type HealthResult } from "./health.js";
-export { IMPERSONATOR, impersonatorManifest, impersonatorObjects, impersonatorRules } from "./impersonator.js";
+export {
+  IMPERSONATOR,
+  impersonatorManifest,
+  impersonatorObjects,
+  impersonatorRules,
+} from "./impersonator.js";
 export { bootstrapImpersonator, type BootstrapResult } from "./bootstrap.js";
 export { clusterObject, credentialsFromConnection } from "./object.js";
 export { applyLabelChanges, parseLabelArgs, validateLabels, type LabelChanges } from "./labels.js";

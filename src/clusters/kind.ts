@@ -44,7 +44,13 @@ function toStored(keyRing: KeyRing, obj: ApiObject, previous: ApiObject | undefi
       throw invalid(name, "spec.credentials: required: {token} or {clientCertificateData, clientKeyData}");
     // A stored credential is only ever sent to the server it was given for.
     if (prevSpec?.["server"] !== server)
-      throw invalid(name, "spec.credentials: required when spec.server changes (the stored credential stays with its server)");
+      throw invalid(
+        name,
+        "spec.credentials: required when spec.server changes (the stored credential stays with its server)",
+      );
+    // ...and never over a connection that stopped verifying the server.
+    if (insecure && prevSpec["insecureSkipTLSVerify"] !== true)
+      throw invalid(name, "spec.credentials: required when spec.insecureSkipTLSVerify is turned on");
     credentials = kept;
     impersonator = prevStatus.impersonator;
   }

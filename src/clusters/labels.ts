@@ -25,7 +25,9 @@ export function labelValueProblems(value: string): string[] {
   if (value === "") return [];
   return value.length <= 63 && NAME_PART.test(value)
     ? []
-    : ["must be at most 63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"];
+    : [
+        "must be at most 63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
+      ];
 }
 
 /** Every problem with a label map, as `metadata.labels[KEY]: ...`. */
@@ -54,7 +56,10 @@ export function parseLabelArgs(args: readonly string[]): LabelChanges {
     if (eq >= 0) {
       const k = a.slice(0, eq);
       const v = a.slice(eq + 1);
-      const p = [...labelKeyProblems(k).map((x) => `key ${x}`), ...labelValueProblems(v).map((x) => `value ${x}`)];
+      const p = [
+        ...labelKeyProblems(k).map((x) => `key ${x}`),
+        ...labelValueProblems(v).map((x) => `value ${x}`),
+      ];
       if (p.length > 0) problems.push(`${JSON.stringify(a)}: ${p.join("; ")}`);
       else if (k in set) problems.push(`${JSON.stringify(k)} is given twice`);
       else set[k] = v;

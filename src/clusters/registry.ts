@@ -116,7 +116,12 @@ function toEntry(row: StoredObject, keyRing: KeyRing): Entry {
   const meta = (body["metadata"] ?? {}) as { labels?: Record<string, string> };
   const stored = storedCredentialsOf(body);
   if (!stored)
-    return { error: new ClusterCredentialsError(row.name, `cluster ${JSON.stringify(row.name)} has no stored credentials`) };
+    return {
+      error: new ClusterCredentialsError(
+        row.name,
+        `cluster ${JSON.stringify(row.name)} has no stored credentials`,
+      ),
+    };
   let creds;
   try {
     creds = openCredentials(keyRing, row.name, stored);
@@ -129,7 +134,8 @@ function toEntry(row: StoredObject, keyRing: KeyRing): Entry {
     server: String(spec["server"]),
     insecureSkipTLSVerify: spec["insecureSkipTLSVerify"] === true,
   };
-  if (typeof spec["caData"] === "string") target.caPem = Buffer.from(spec["caData"], "base64").toString("utf8");
+  if (typeof spec["caData"] === "string")
+    target.caPem = Buffer.from(spec["caData"], "base64").toString("utf8");
   if ("token" in creds) target.token = creds.token;
   else {
     target.clientCertPem = Buffer.from(creds.clientCertificateData, "base64").toString("utf8");

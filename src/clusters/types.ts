@@ -25,9 +25,7 @@ export interface ClusterRegistry {
 export const CLUSTER_KIND = "Cluster";
 
 /** The credential a client sends on create or replace (write-only: never served back). */
-export type CredentialsInput =
-  | { token: string }
-  | { clientCertificateData: string; clientKeyData: string };
+export type CredentialsInput = { token: string } | { clientCertificateData: string; clientKeyData: string };
 
 export type CredentialsType = "token" | "clientCertificate";
 

@@ -18,7 +18,9 @@ export function validateCluster(obj: ApiObject): string[] {
   const ca = spec["caData"];
   if (ca !== undefined) {
     if (typeof ca !== "string" || !isCertificatePem(decode(ca)))
-      problems.push("spec.caData: must be base64 of PEM CA certificates (as certificate-authority-data in a kubeconfig)");
+      problems.push(
+        "spec.caData: must be base64 of PEM CA certificates (as certificate-authority-data in a kubeconfig)",
+      );
   }
   const insecure = spec["insecureSkipTLSVerify"];
   if (insecure !== undefined && typeof insecure !== "boolean")
@@ -57,9 +59,13 @@ function credentialsProblems(c: unknown): string[] {
   const keys = Object.keys(o).sort().join(",");
   // What GET serves: on replace it means "keep the stored credential".
   if ("encrypted" in o)
-    return keys === "encrypted,type" && o["encrypted"] === true && (o["type"] === "token" || o["type"] === "clientCertificate")
+    return keys === "encrypted,type" &&
+      o["encrypted"] === true &&
+      (o["type"] === "token" || o["type"] === "clientCertificate")
       ? []
-      : ['spec.credentials: {type, encrypted: true} must be exactly as served (type "token" or "clientCertificate")'];
+      : [
+          'spec.credentials: {type, encrypted: true} must be exactly as served (type "token" or "clientCertificate")',
+        ];
   if (keys === "token")
     return typeof o["token"] === "string" && /^[\x21-\x7e]{1,8192}$/.test(o["token"])
       ? []

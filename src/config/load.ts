@@ -175,7 +175,9 @@ function resolveKeySource(
     source = { kind: "file", path: resolve(file.value) };
   } else if (inline !== undefined) {
     if (typeof inline.value !== "string") {
-      problems.push(`${ENV.encryptionKeys} (from ${inline.from}): expected ID:BASE64 entries separated by ';'`);
+      problems.push(
+        `${ENV.encryptionKeys} (from ${inline.from}): expected ID:BASE64 entries separated by ';'`,
+      );
       return fallback;
     }
     source = { kind: "environment", text: inline.value };
@@ -185,7 +187,9 @@ function resolveKeySource(
   } catch (e) {
     if (!(e instanceof SecretsError)) throw e;
     // Messages already say where: FILE:LINE, or GATEHOUSE_ENCRYPTION_KEYS entry N.
-    problems.push(source.kind === "file" ? `encryptionKeyFile (from ${file?.from}): ${e.message}` : e.message);
+    problems.push(
+      source.kind === "file" ? `encryptionKeyFile (from ${file?.from}): ${e.message}` : e.message,
+    );
   }
   return source;
 }

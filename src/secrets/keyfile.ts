@@ -16,7 +16,10 @@ export const KEY_BYTES = 32;
  * are lines of a file, or `;`-separated parts of GATEHOUSE_ENCRYPTION_KEYS. Every problem is reported
  * with where it is (`FILE:LINE` or `VARIABLE entry N`); the key bytes never appear in a message.
  */
-export function parseKeys(text: string, source: { name: string; separator: "line" | "semicolon" }): KeyEntry[] {
+export function parseKeys(
+  text: string,
+  source: { name: string; separator: "line" | "semicolon" },
+): KeyEntry[] {
   const parts = text.split(source.separator === "line" ? /\r?\n/ : ";");
   const where = (i: number): string =>
     source.separator === "line" ? `${source.name}:${i + 1}` : `${source.name} entry ${i + 1}`;

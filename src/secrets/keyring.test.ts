@@ -62,7 +62,9 @@ describe("KeyRing", () => {
       [v, id, flip(nonce, 3), body],
     ])
       expect(codeOf(() => ring.open(bad.join(":"), "x"))).toBe("DecryptionFailed");
-    expect(codeOf(() => ring.open(`${v}:${id}:${nonce}:${body.slice(0, 8)}`, "x"))).toBe("MalformedCiphertext");
+    expect(codeOf(() => ring.open(`${v}:${id}:${nonce}:${body.slice(0, 8)}`, "x"))).toBe(
+      "MalformedCiphertext",
+    );
     expect(codeOf(() => ring.open("plaintext", "x"))).toBe("MalformedCiphertext");
     expect(codeOf(() => ring.open(`v2:${id}:${nonce}:${body}`, "x"))).toBe("MalformedCiphertext");
   });

@@ -36,7 +36,8 @@ export class KeyRing {
     for (const e of entries) {
       if (e.key.length !== KEY_BYTES)
         throw new SecretsError("MalformedKeys", `key ${JSON.stringify(e.id)} must be ${KEY_BYTES} bytes`);
-      if (keys.has(e.id)) throw new SecretsError("MalformedKeys", `key id ${JSON.stringify(e.id)} appears twice`);
+      if (keys.has(e.id))
+        throw new SecretsError("MalformedKeys", `key id ${JSON.stringify(e.id)} appears twice`);
       keys.set(e.id, createSecretKey(Buffer.from(e.key)));
     }
     return new KeyRing(keys, first.id, random);
@@ -70,9 +71,10 @@ export class KeyRing {
     decipher.setAAD(Buffer.from(aad, "utf8"));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-        "utf8",
-      );
+      return Buffer.concat([
+        decipher.update(body.subarray(0, body.length - TAG_BYTES)),
+        decipher.final(),
+      ]).toString("utf8");
     } catch {
       throw new SecretsError(
         "DecryptionFailed",

@@ -60,5 +60,8 @@ function readKeyFile(path: string): string {
 }
 
 function unreadable(path: string, e: unknown): SecretsError {
-  return new SecretsError("Unreadable", `${path}: cannot read key file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  return new SecretsError(
+    "Unreadable",
+    `${path}: cannot read key file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+  );
 }

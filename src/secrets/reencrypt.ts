@@ -35,7 +35,12 @@ export async function reencryptAll(
   keyRing: KeyRing,
   kinds: readonly SealedKind[],
 ): Promise<ReencryptResult> {
-  const result: ReencryptResult = { primaryKeyId: keyRing.primaryKeyId, rewritten: 0, current: 0, failed: [] };
+  const result: ReencryptResult = {
+    primaryKeyId: keyRing.primaryKeyId,
+    rewritten: 0,
+    current: 0,
+    failed: [],
+  };
   for (const k of kinds) {
     let cont: string | undefined;
     do {

@@ -23,7 +23,7 @@ import { AccessEvaluator } from "./gateway/access.js";
 import { gatewayHandler } from "./gateway/handler.js";
 import { GATEWAY_PREFIX } from "./gateway/target.js";
 import { UpstreamPools } from "./gateway/upstream.js";
-import type { ClusterRegistry } from "./gateway/types.js";
+import type { ClusterRegistry } from "../clusters/types.js";
 import { startRbacReconciler, type RbacReconciler } from "./rbac-reconciler.js";
 import {
   clusterKind,
@@ -77,7 +77,6 @@ export async function startGatehouse(
   registryFactory?: ClusterRegistryFactory,
 ): Promise<Gatehouse> {
   ensureWritableDir(config.dataDir);
-  const keyRing = openKeyRing(config);
   let store: Store;
   try {
     store = await Store.open(config.database);
@@ -90,6 +89,8 @@ export async function startGatehouse(
     );
   }
   try {
+    // After the store: a start that fails on the store leaves no key file behind.
+    const keyRing = openKeyRing(config);
     const tls = await loadTls(config, fx.now);
     const metrics = createMetrics();
     const router = new Router();

@@ -19,7 +19,8 @@ interface Listed {
   }[];
 }
 
-describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", () => {
+// Every CLI run is a fresh process (tsx): allow for a loaded machine.
+describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", { timeout: 180_000 }, () => {
   let cluster: TestCluster;
   let gh: GatehouseFixture;
   let token = "";
@@ -48,29 +49,51 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
     ]);
 
   it("adds a cluster from an admin kubeconfig, bootstrapping a service account that may only impersonate", async () => {
-    const r = await gh.cli(["cluster", "add", "alpha", "--kubeconfig", cluster.kubeconfigPath, "--label", "env=dev", "--label", "region=eu-west-1"]);
+    const r = await gh.cli([
+      "cluster",
+      "add",
+      "alpha",
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--label",
+      "env=dev",
+      "--label",
+      "region=eu-west-1",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("namespace/gatehouse-system created");
     expect(r.stdout).toContain("serviceaccount/gatehouse-gateway created");
     expect(r.stdout).toContain("clusterrole/gatehouse:impersonator created");
     expect(r.stdout).toContain("clusterrolebinding/gatehouse:impersonator created");
-    expect(r.stdout).toMatch(/cluster\/alpha added \(impersonator gatehouse-system\/gatehouse-gateway, token expires \d{4}-/);
+    expect(r.stdout).toMatch(
+      /cluster\/alpha added \(impersonator gatehouse-system\/gatehouse-gateway, token expires \d{4}-/,
+    );
 
-    const role = JSON.parse((await kc(["get", "clusterrole", "gatehouse:impersonator", "-o", "json"])).stdout) as {
+    const role = JSON.parse(
+      (await kc(["get", "clusterrole", "gatehouse:impersonator", "-o", "json"])).stdout,
+    ) as {
       rules: unknown[];
     };
     expect(role.rules).toEqual([
       { apiGroups: [""], resources: ["users", "groups", "serviceaccounts"], verbs: ["impersonate"] },
       { apiGroups: ["authentication.k8s.io"], resources: ["*"], verbs: ["impersonate"] },
     ]);
-    const binding = JSON.parse((await kc(["get", "clusterrolebinding", "gatehouse:impersonator", "-o", "json"])).stdout) as {
+    const binding = JSON.parse(
+      (await kc(["get", "clusterrolebinding", "gatehouse:impersonator", "-o", "json"])).stdout,
+    ) as {
       subjects: unknown[];
     };
-    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "gatehouse-gateway", namespace: "gatehouse-system" }]);
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "gatehouse-gateway", namespace: "gatehouse-system" },
+    ]);
 
     const target = await gh.registry().get("alpha");
-    expect(target).toMatchObject({ name: "alpha", server: cluster.url, labels: { env: "dev", region: "eu-west-1" } });
+    expect(target).toMatchObject({
+      name: "alpha",
+      server: cluster.url,
+      labels: { env: "dev", region: "eu-west-1" },
+    });
     expect(target?.caPem).toBe(cluster.caPem);
     token = target?.token as string;
     expect(token).toMatch(/^eyJ/); // a service-account JWT, not the admin's static token
@@ -83,9 +106,21 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
     expect(asAlice.stderr).toContain('User "alice" cannot list resource "pods"');
     expect(asAlice.stderr).not.toContain(SA_USER);
 
-    const who = await asGateway(["auth", "whoami", "-o", "json", "--as", "alice", "--as-group", "devs", "--as-uid", "u-1"]);
+    const who = await asGateway([
+      "auth",
+      "whoami",
+      "-o",
+      "json",
+      "--as",
+      "alice",
+      "--as-group",
+      "devs",
+      "--as-uid",
+      "u-1",
+    ]);
     expect(who.stderr).toBe("");
-    const info = (JSON.parse(who.stdout) as { status: { userInfo: Record<string, unknown> } }).status.userInfo;
+    const info = (JSON.parse(who.stdout) as { status: { userInfo: Record<string, unknown> } }).status
+      .userInfo;
     expect(info).toMatchObject({ username: "alice", uid: "u-1" });
     expect(info["groups"]).toContain("devs");
   });
@@ -114,8 +149,9 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
       req.on("error", reject);
       req.end(JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }));
     });
-    const info = (JSON.parse(reply) as { status: { userInfo: { username: string; extra: Record<string, string[]> } } })
-      .status.userInfo;
+    const info = (
+      JSON.parse(reply) as { status: { userInfo: { username: string; extra: Record<string, string[]> } } }
+    ).status.userInfo;
     expect(info.username).toBe("alice");
     expect(info.extra).toEqual({ team: ["blue"], "acme.com/scopes": ["read"] });
   });
@@ -135,7 +171,9 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
     expect(canI.stdout).not.toMatch(/^\*\.\*/m);
     expect((await asGateway(["auth", "can-i", "impersonate", "users"])).stdout.trim()).toBe("yes");
     expect((await asGateway(["auth", "can-i", "get", "pods"])).stdout.trim()).toBe("no");
-    expect((await asGateway(["auth", "can-i", "create", "tokenreviews.authentication.k8s.io"])).stdout.trim()).toBe("no");
+    expect(
+      (await asGateway(["auth", "can-i", "create", "tokenreviews.authentication.k8s.io"])).stdout.trim(),
+    ).toBe("no");
   });
 
   it("never serves the credentials and does not store them in plaintext", async () => {
@@ -146,7 +184,10 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
       expect(body).not.toContain(token);
       expect(body).not.toContain(cluster.adminToken);
     }
-    expect(one.json()["spec"]).toMatchObject({ server: cluster.url, credentials: { type: "token", encrypted: true } });
+    expect(one.json()["spec"]).toMatchObject({
+      server: cluster.url,
+      credentials: { type: "token", encrypted: true },
+    });
     expect(JSON.stringify(one.json())).not.toContain("ciphertext");
 
     const files = readdirSync(gh.dir).filter((n) => n.startsWith("gatehouse.db"));
@@ -161,14 +202,23 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
   });
 
   it("lists the cluster with its version and readiness after a health check", async () => {
-    const table = await eventually(async () => {
-      const r = await gh.cli(["cluster", "list"]);
-      return r.code === 0 && /alpha\s.*True/.test(r.stdout) ? r.stdout : undefined;
-    }, 20_000, "cluster alpha to be ready");
+    await eventually(
+      async () => {
+        const s = (await gh.api("GET", "/apis/gatehouse.io/v1alpha1/clusters/alpha")).json()["status"];
+        return (s as Listed["items"][number]["status"])?.health?.ready ? true : undefined;
+      },
+      30_000,
+      "cluster alpha to be ready",
+    );
+    const listed = await gh.cli(["cluster", "list"]);
+    expect(listed.code).toBe(0);
+    const table = listed.stdout;
     const [header, row] = table.split("\n");
     expect(header).toMatch(/^NAME\s+SERVER\s+VERSION\s+READY\s+LABELS\s+AGE$/);
     expect(row).toMatch(
-      new RegExp(`^alpha\\s+${cluster.url.replace(/[.]/g, "\\.")}\\s+${KUBE_VERSION}\\s+True\\s+env=dev,region=eu-west-1\\s+\\d+[sm]$`),
+      new RegExp(
+        `^alpha\\s+${cluster.url.replace(/[.]/g, "\\.")}\\s+${KUBE_VERSION}\\s+True\\s+env=dev,region=eu-west-1\\s+\\d+[sm]$`,
+      ),
     );
     const json = JSON.parse((await gh.cli(["cluster", "list", "-o", "json"])).stdout) as Listed;
     expect(json.items[0]?.status).toMatchObject({
@@ -184,33 +234,49 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
   });
 
   it("labels as kubectl label does: set, refuse to change without --overwrite, change with it, remove", async () => {
-    expect((await gh.cli(["cluster", "label", "alpha", "team=payments"])).stdout).toBe("cluster/alpha labeled\n");
+    expect((await gh.cli(["cluster", "label", "alpha", "team=payments"])).stdout).toBe(
+      "cluster/alpha labeled\n",
+    );
     const clash = await gh.cli(["cluster", "label", "alpha", "env=prod"]);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain("'env' already has a value (dev), and --overwrite is false");
     expect((await gh.cli(["cluster", "label", "alpha", "env=prod", "--overwrite"])).code).toBe(0);
     expect((await gh.cli(["cluster", "label", "alpha", "region-"])).code).toBe(0);
-    expect((await gh.cli(["cluster", "label", "alpha", "team=payments"])).stdout).toBe("cluster/alpha not labeled\n");
+    expect((await gh.cli(["cluster", "label", "alpha", "team=payments"])).stdout).toBe(
+      "cluster/alpha not labeled\n",
+    );
     const bad = await gh.cli(["cluster", "label", "alpha", "Bad Key=x"]);
     expect(bad.code).toBe(2);
     const target = await gh.registry().get("alpha");
     expect(target?.labels).toEqual({ env: "prod", team: "payments" });
     // Relabelling kept the stored credential and the server-owned status.
     expect(target?.token).toBe(token);
-    const sel = JSON.parse((await gh.cli(["cluster", "list", "-l", "team=payments", "-o", "json"])).stdout) as Listed;
+    const sel = JSON.parse(
+      (await gh.cli(["cluster", "list", "-l", "team=payments", "-o", "json"])).stdout,
+    ) as Listed;
     expect(sel.items.map((i) => i.metadata.name)).toEqual(["alpha"]);
-    const none = JSON.parse((await gh.cli(["cluster", "list", "-l", "env=dev", "-o", "json"])).stdout) as Listed;
+    const none = JSON.parse(
+      (await gh.cli(["cluster", "list", "-l", "env=dev", "-o", "json"])).stdout,
+    ) as Listed;
     expect(none.items).toEqual([]);
   });
 
   it("re-running the bootstrap on a cluster is idempotent and repairs a widened ClusterRole", async () => {
-    await kc(["patch", "clusterrole", "gatehouse:impersonator", "--type=json", "-p",
-      '[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}}]']);
+    await kc([
+      "patch",
+      "clusterrole",
+      "gatehouse:impersonator",
+      "--type=json",
+      "-p",
+      '[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}}]',
+    ]);
     const r = await gh.cli(["cluster", "add", "alpha-again", "--kubeconfig", cluster.kubeconfigPath]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("namespace/gatehouse-system unchanged");
     expect(r.stdout).toContain("clusterrole/gatehouse:impersonator configured");
-    const role = JSON.parse((await kc(["get", "clusterrole", "gatehouse:impersonator", "-o", "json"])).stdout) as {
+    const role = JSON.parse(
+      (await kc(["get", "clusterrole", "gatehouse:impersonator", "-o", "json"])).stdout,
+    ) as {
       rules: unknown[];
     };
     expect(role.rules).toHaveLength(2);
@@ -218,7 +284,14 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
   });
 
   it("with --bootstrap-impersonator=false stores the kubeconfig's own credential", async () => {
-    const r = await gh.cli(["cluster", "add", "direct", "--kubeconfig", cluster.kubeconfigPath, "--bootstrap-impersonator=false"]);
+    const r = await gh.cli([
+      "cluster",
+      "add",
+      "direct",
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--bootstrap-impersonator=false",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("cluster/direct added (with the kubeconfig's own credential)\n");
     const t = await gh.registry().get("direct");
@@ -234,25 +307,50 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
     writeFileSync(malformed, "clusters: [this is: not: yaml\n");
     const noServer = join(dir, "dead.kubeconfig");
     const deadPort = await freePort();
-    writeFileSync(noServer, readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.url, `https://127.0.0.1:${deadPort}`));
+    writeFileSync(
+      noServer,
+      readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.url, `https://127.0.0.1:${deadPort}`),
+    );
     // A server that accepts connections and never answers.
     const silent: Server = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const silentPort = (silent.address() as { port: number }).port;
     const hanging = join(dir, "hanging.kubeconfig");
-    writeFileSync(hanging, readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.url, `https://127.0.0.1:${silentPort}`));
+    writeFileSync(
+      hanging,
+      readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.url, `https://127.0.0.1:${silentPort}`),
+    );
     const badToken = join(dir, "badtoken.kubeconfig");
-    writeFileSync(badToken, readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.adminToken, "not-a-valid-token"));
+    writeFileSync(
+      badToken,
+      readFileSync(cluster.kubeconfigPath, "utf8").replace(cluster.adminToken, "not-a-valid-token"),
+    );
     try {
       const cases: [string[], number, RegExp][] = [
-        [["--kubeconfig", join(dir, "missing.kubeconfig")], 2, /missing\.kubeconfig: cannot read kubeconfig: ENOENT/],
+        [
+          ["--kubeconfig", join(dir, "missing.kubeconfig")],
+          2,
+          /missing\.kubeconfig: cannot read kubeconfig: ENOENT/,
+        ],
         [["--kubeconfig", cluster.kubeconfigPath, "--context", "nope"], 2, /context "nope" not found/],
         [["--kubeconfig", malformed], 2, /malformed\.kubeconfig: invalid YAML/],
-        [["--kubeconfig", noServer], 3, new RegExp(`cannot talk to the cluster at https://127\\.0\\.0\\.1:${deadPort}: .*ECONNREFUSED`)],
-        [["--kubeconfig", hanging, "--request-timeout", "1s"], 3, /cannot talk to the cluster at .*timed out/],
+        [
+          ["--kubeconfig", noServer],
+          3,
+          new RegExp(`cannot talk to the cluster at https://127\\.0\\.0\\.1:${deadPort}: .*ECONNREFUSED`),
+        ],
+        [
+          ["--kubeconfig", hanging, "--request-timeout", "1s"],
+          3,
+          /cannot talk to the cluster at .*timed out/,
+        ],
         [["--kubeconfig", badToken], 2, /rejected the kubeconfig's credential/],
         [["--kubeconfig", cluster.kubeconfigPath, "--label", "env"], 2, /--label: "env": expected KEY=VALUE/],
-        [["--kubeconfig", cluster.kubeconfigPath, "--bootstrap-impersonator", "maybe"], 2, /expected true or false/],
+        [
+          ["--kubeconfig", cluster.kubeconfigPath, "--bootstrap-impersonator", "maybe"],
+          2,
+          /expected true or false/,
+        ],
       ];
       for (const [args, code, message] of cases) {
         const r = await gh.cli(["cluster", "add", "broken", ...args]);
@@ -260,14 +358,18 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
         expect(r.stderr).toMatch(message);
         expect(r.stderr).not.toContain(cluster.adminToken);
       }
-      expect((await gh.cli(["cluster", "add", "Bad_Name", "--kubeconfig", cluster.kubeconfigPath])).code).toBe(2);
+      expect(
+        (await gh.cli(["cluster", "add", "Bad_Name", "--kubeconfig", cluster.kubeconfigPath])).code,
+      ).toBe(2);
       const dup = await gh.cli(["cluster", "add", "alpha", "--kubeconfig", cluster.kubeconfigPath]);
       expect(dup.code).toBe(2);
       expect(dup.stderr).toContain('cluster "alpha" already exists');
     } finally {
       silent.close();
     }
-    const names = (JSON.parse((await gh.cli(["cluster", "list", "-o", "json"])).stdout) as Listed).items.map((i) => i.metadata.name);
+    const names = (JSON.parse((await gh.cli(["cluster", "list", "-o", "json"])).stdout) as Listed).items.map(
+      (i) => i.metadata.name,
+    );
     expect(names).toEqual(["alpha"]);
   });
 
@@ -277,7 +379,9 @@ describe("gatehouse cluster, against a real cluster and Gatehouse on SQLite", ()
     expect(r.stdout).toBe("cluster/alpha removed\n");
     expect(r.stderr).toContain("kubectl delete serviceaccount gatehouse-gateway -n gatehouse-system");
     expect(await gh.registry().get("alpha")).toBeUndefined();
-    expect((await gh.cli(["cluster", "list"])).stdout).toBe("NAME   SERVER   VERSION   READY   LABELS   AGE\n");
+    expect((await gh.cli(["cluster", "list"])).stdout).toBe(
+      "NAME   SERVER   VERSION   READY   LABELS   AGE\n",
+    );
     const again = await gh.cli(["cluster", "remove", "alpha"]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("not found");

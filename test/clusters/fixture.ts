@@ -29,10 +29,19 @@ export async function startFixture(settings: RawSettings = {}): Promise<Gatehous
   const dir = (settings.dataDir as string | undefined) ?? mkdtempSync(join(tmpdir(), "gatehouse-clusters-"));
   let password = "";
   const make = (extra: RawSettings): ServerConfig =>
-    resolveConfig([{ name: "test", settings: { listen: "127.0.0.1:0", dataDir: dir, logLevel: "silent", ...settings, ...extra } }]);
+    resolveConfig([
+      {
+        name: "test",
+        settings: { listen: "127.0.0.1:0", dataDir: dir, logLevel: "silent", ...settings, ...extra },
+      },
+    ]);
   let config = make({});
   const start = (c: ServerConfig): Promise<Gatehouse> =>
-    startGatehouse(c, { log: pino({ level: "silent" }), now: () => Date.now(), onAdminPassword: (pw) => (password = pw) });
+    startGatehouse(c, {
+      log: pino({ level: "silent" }),
+      now: () => Date.now(),
+      onAdminPassword: (pw) => (password = pw),
+    });
   let gh = await start(config);
   const f: GatehouseFixture = {
     get gh() {
@@ -47,13 +56,24 @@ export async function startFixture(settings: RawSettings = {}): Promise<Gatehous
     },
     cli: (args, env = {}) =>
       gatehouse(
-        [...args, "--server", gh.url, "--username", "admin", "--password-stdin", "--certificate-authority", gh.caFile as string],
+        [
+          ...args,
+          "--server",
+          gh.url,
+          "--username",
+          "admin",
+          "--password-stdin",
+          "--certificate-authority",
+          gh.caFile as string,
+        ],
         { input: password, env },
       ),
     api: (method, path, body) =>
       call(gh.url, gh.caFile as string, method, path, {
         auth: ["admin", password],
-        ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+        ...(body !== undefined
+          ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } }
+          : {}),
       }),
     registry: () => createClusterRegistry(gh.store, loadKeyRing(config.encryptionKeys)),
     async restart(extra = {}) {
@@ -67,7 +87,11 @@ export async function startFixture(settings: RawSettings = {}): Promise<Gatehous
 }
 
 /** Poll until `f` returns a value that is not undefined, or fail after `ms`. */
-export async function eventually<T>(f: () => Promise<T | undefined>, ms = 20_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  f: () => Promise<T | undefined>,
+  ms = 20_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {

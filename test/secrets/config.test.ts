@@ -20,7 +20,7 @@ function problems(...sources: RawSettings[]): string {
   throw new Error("expected a ConfigError");
 }
 
-describe("the encryptionKeyFile setting", () => {
+describe("the encryptionKeyFile setting", { timeout: 120_000 }, () => {
   it("defaults to DATA_DIR/encryption.keys, generated on first start with one key, mode 0600, and reused", () => {
     const dir = tmp();
     const config = resolveConfig([{ name: "t", settings: { dataDir: dir } }]);
@@ -45,7 +45,9 @@ describe("the encryptionKeyFile setting", () => {
   });
 
   it("takes inline keys from GATEHOUSE_ENCRYPTION_KEYS", () => {
-    const config = resolveConfig([{ name: "environment", settings: { encryptionKeys: `a:${b64(32)};b:${b64(32)}` } }]);
+    const config = resolveConfig([
+      { name: "environment", settings: { encryptionKeys: `a:${b64(32)};b:${b64(32)}` } },
+    ]);
     expect(loadKeyRing(config.encryptionKeys).keyIds()).toEqual(["a", "b"]);
   });
 
@@ -74,7 +76,15 @@ describe("the encryptionKeyFile setting", () => {
     const file = join(dir, "keys");
     const short = b64(16);
     writeFileSync(file, `a:${short}\n`);
-    const r = await gatehouse(["serve", "--data-dir", dir, "--encryption-key-file", file, "--listen", "127.0.0.1:0"]);
+    const r = await gatehouse([
+      "serve",
+      "--data-dir",
+      dir,
+      "--encryption-key-file",
+      file,
+      "--listen",
+      "127.0.0.1:0",
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:1: key "a" is 16 bytes`);
     expect(r.stderr).not.toContain(short);
@@ -97,9 +107,13 @@ describe("the encryptionKeyFile setting", () => {
 
   it("serves with keys from GATEHOUSE_ENCRYPTION_KEYS and creates no key file then", async () => {
     const dir = tmp();
-    const s = await startGatehouseProcess(["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"], /serving on/, {
-      env: { GATEHOUSE_ENCRYPTION_KEYS: `env1:${b64(32)}` },
-    });
+    const s = await startGatehouseProcess(
+      ["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"],
+      /serving on/,
+      {
+        env: { GATEHOUSE_ENCRYPTION_KEYS: `env1:${b64(32)}` },
+      },
+    );
     s.child.kill("SIGTERM");
     await new Promise((r) => s.child.once("exit", r));
     expect(() => statSync(join(dir, "encryption.keys"))).toThrow();

@@ -27,7 +27,12 @@ const BASE = "/apis/gatehouse.io/v1alpha1/clusters";
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 interface ClusterObject {
-  metadata: { name: string; creationTimestamp?: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    creationTimestamp?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
   spec: { server: string; insecureSkipTLSVerify?: boolean; caData?: string; credentials?: { type?: string } };
   status?: ClusterStatus;
 }
@@ -100,12 +105,17 @@ export function registerCluster(program: Command, output: Output): void {
           throw clusterError(e, conn);
         });
         if (f.bootstrapImpersonator) {
-          const r = await bootstrapImpersonator(kube, { expirationSeconds: f.tokenExpiration }).catch((e: unknown) => {
-            throw clusterError(e, conn);
-          });
+          const r = await bootstrapImpersonator(kube, { expirationSeconds: f.tokenExpiration }).catch(
+            (e: unknown) => {
+              throw clusterError(e, conn);
+            },
+          );
           for (const a of r.actions) output.out(`${a}\n`);
           credentials = { token: r.token };
-          impersonator = { serviceAccount: r.serviceAccount, tokenExpirationTimestamp: r.expirationTimestamp };
+          impersonator = {
+            serviceAccount: r.serviceAccount,
+            tokenExpirationTimestamp: r.expirationTimestamp,
+          };
         } else {
           const own = credentialsFromConnection(conn);
           if (!own)
@@ -243,7 +253,8 @@ function parseBool(v: string): boolean {
 /** "90d", "8760h", "1h30m", "15s" → seconds. */
 export function parseDurationSeconds(v: string): number {
   const unit: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
-  if (!/^(\d+[dhms])+$/.test(v)) throw new InvalidArgumentError("expected a duration such as 15s, 90m, 8760h or 90d");
+  if (!/^(\d+[dhms])+$/.test(v))
+    throw new InvalidArgumentError("expected a duration such as 15s, 90m, 8760h or 90d");
   let total = 0;
   for (const m of v.matchAll(/(\d+)([dhms])/g)) total += Number(m[1]) * (unit[m[2] as string] as number);
   if (total <= 0) throw new InvalidArgumentError("must be more than zero");
@@ -271,7 +282,9 @@ function readKubeconfig(path: string, context: string | undefined): ClusterConne
   if (!conn.server.startsWith("https://"))
     throw new CliError(`${path}: the cluster's server must be an https:// URL, got ${conn.server}`);
   if (conn.tlsServerName !== undefined)
-    throw new CliError(`${path}: tls-server-name is not supported; use a server URL that matches the certificate`);
+    throw new CliError(
+      `${path}: tls-server-name is not supported; use a server URL that matches the certificate`,
+    );
   return conn;
 }
 
@@ -301,7 +314,10 @@ function clusterError(e: unknown, conn: ClusterConnection): CliError {
     if (e.httpCode === 409) return new CliError(`the cluster at ${conn.server} refused: ${e.message}`);
     return new CliError(`the cluster at ${conn.server} failed: ${e.message}`, 3);
   }
-  return new CliError(`the cluster at ${conn.server} failed: ${e instanceof Error ? e.message : String(e)}`, 3);
+  return new CliError(
+    `the cluster at ${conn.server} failed: ${e instanceof Error ? e.message : String(e)}`,
+    3,
+  );
 }
 
 function readyText(s: ClusterStatus | undefined): string {
@@ -332,11 +348,19 @@ function describe(c: ClusterObject): string {
     ["Name", c.metadata.name],
     ["Server", c.spec.server],
     ["Labels", labelText(c.metadata.labels)],
-    ["CA", c.spec.caData ? "given" : c.spec.insecureSkipTLSVerify ? "NOT VERIFIED (insecureSkipTLSVerify)" : "system roots"],
+    [
+      "CA",
+      c.spec.caData
+        ? "given"
+        : c.spec.insecureSkipTLSVerify
+          ? "NOT VERIFIED (insecureSkipTLSVerify)"
+          : "system roots",
+    ],
     ["Credentials", `${c.spec.credentials?.type ?? "unknown"} (encrypted at rest)`],
     ["Impersonator", s.impersonator?.serviceAccount ?? "<none: the kubeconfig's own credential is stored>"],
   ];
-  if (s.impersonator?.tokenExpirationTimestamp) lines.push(["Token expires", s.impersonator.tokenExpirationTimestamp]);
+  if (s.impersonator?.tokenExpirationTimestamp)
+    lines.push(["Token expires", s.impersonator.tokenExpirationTimestamp]);
   lines.push(["Kubernetes version", s.kubernetesVersion ?? "<unknown>"]);
   lines.push(["Ready", readyText(s)]);
   if (s.health) {
