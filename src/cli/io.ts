@@ -90,7 +90,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 }
 
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
+  // YAML 1.1 quoting: kubectl reads yes/no/on/off unquoted as booleans, so such strings must be quoted.
+  return stringify(value, { lineWidth: 0, version: "1.1" });
 }
 
 /** Output sink passed to commands so tests can capture it. */

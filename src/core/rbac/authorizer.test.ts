@@ -478,3 +478,28 @@ describe.each(engines)("policy changes without a rebuild (%s)", (_name, make) =>
     expect(e.authorize(req).reason).toContain('"one"');
   });
 });
+
+describe.each(engines)("verbs beyond the index's 29 verb bits (%s)", (_name, make) => {
+  it("still matches each verb exactly, and * matches verbs no role names", () => {
+    const verbs = Array.from({ length: 40 }, (_, i) => `verb-${i}`);
+    const e = make([
+      clusterRole("many", [
+        rule(
+          verbs.filter((_, i) => i % 2 === 0),
+          [""],
+          ["pods"],
+        ),
+      ]),
+      clusterRole("star", [rule(["*"], [""], ["secrets"])]),
+      clusterRoleBinding("m", "many", [userSubject("alice")]),
+      clusterRoleBinding("s", "star", [userSubject("alice")]),
+    ]);
+    verbs.forEach((v, i) =>
+      expect(e.authorize(res(alice, v, "pods", { namespace: "x" })).decision).toBe(
+        i % 2 === 0 ? "allow" : "noOpinion",
+      ),
+    );
+    expect(e.authorize(res(alice, "never-named", "secrets", { namespace: "x" })).decision).toBe("allow");
+    expect(e.authorize(res(alice, "never-named", "pods", { namespace: "x" })).decision).toBe("noOpinion");
+  });
+});

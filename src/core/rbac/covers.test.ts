@@ -1,5 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { breakdownRule, covers } from "./covers.js";
+import { rulesAllow } from "./rule-match.js";
+import { request, resourceRule, urlRule as urlRuleArb } from "../../../test/rbac/arbitraries.js";
 import type { PolicyRule } from "./types.js";
 import { rule, urlRule } from "../../../test/rbac/builders.js";
 
@@ -136,5 +139,30 @@ describe("covers, as Kubernetes checks escalation", () => {
       urlRule(["get"], ["/a"]),
       urlRule(["get"], ["/b"]),
     ]);
+  });
+});
+
+describe("covers is sound", () => {
+  it("when nothing is left uncovered, every request the requested rules allow, the owner rules allow too", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(resourceRule, urlRuleArb), { maxLength: 4 }),
+        fc.array(fc.oneof(resourceRule, urlRuleArb), { maxLength: 3 }),
+        fc.array(request, { minLength: 1, maxLength: 20 }),
+        (owner, requested, reqs) => {
+          if (covers(owner, requested).length > 0) return;
+          for (const r of reqs) if (rulesAllow(r, requested)) expect(rulesAllow(r, owner)).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a rule set always covers itself", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(resourceRule, urlRuleArb), { maxLength: 4 }), (rules) => {
+        expect(covers(rules, rules)).toEqual([]);
+      }),
+    );
   });
 });

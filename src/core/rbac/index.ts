@@ -26,6 +26,7 @@ export {
   type GrantCheck,
   type GrantVia,
 } from "./escalation.js";
+export { checkApply, type ApplyVerdict } from "./apply-check.js";
 export { aggregateClusterRoles, sameRule, type AggregationResult } from "./aggregate.js";
 export {
   subjectRulesReview,
