@@ -74,4 +74,55 @@ export async function ensureKube({ quiet = false } = {}) {
   return KUBE_BINARY;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await ensureKube();
+const kwokSrc = join(root, "test/harness/kwok");
+export const KWOK_BINARY = join(root, ".cache/bin/kwok");
+export const KWOK_STAGES_BINARY = join(root, ".cache/bin/kwok-stages");
+
+/**
+ * kwok (sigs.k8s.io/kwok, pinned in test/harness/kwok/go.mod) as fake nodes for the test clusters,
+ * serving exec, attach, logs and port-forward; and kwok-stages, which prints kwok's own default
+ * node and pod lifecycle stages. Built when missing or when the module changed.
+ */
+export async function ensureKwok({ quiet = false } = {}) {
+  const h = createHash("sha256");
+  for (const f of ["go.mod", "go.sum", "main.go", "tools.go"]) h.update(readFileSync(join(kwokSrc, f)));
+  const want = h.digest("hex");
+  const stamp = `${KWOK_BINARY}.stamp`;
+  if (
+    existsSync(KWOK_BINARY) &&
+    existsSync(KWOK_STAGES_BINARY) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, "utf8") === want
+  ) {
+    if (!quiet) console.log(`kwok: up to date (${KWOK_BINARY})`);
+    return KWOK_BINARY;
+  }
+  console.log("kwok: building sigs.k8s.io/kwok from Go modules (about 4 minutes cold)");
+  const started = Date.now();
+  for (const args of [
+    ["build", "-trimpath", "-o", KWOK_STAGES_BINARY, "."],
+    ["build", "-trimpath", "-o", KWOK_BINARY, "sigs.k8s.io/kwok/cmd/kwok"],
+  ]) {
+    const status = await new Promise((resolve) => {
+      const child = spawn("go", args, {
+        cwd: kwokSrc,
+        stdio: "inherit",
+        env: { ...process.env, GOFLAGS: "-mod=mod" },
+      });
+      child.on("exit", (code) => resolve(code));
+      child.on("error", () => resolve(1));
+    });
+    if (status !== 0) {
+      console.error("error: building kwok failed (see Go's output above)");
+      process.exit(1);
+    }
+  }
+  writeFileSync(stamp, want);
+  console.log(`kwok: built in ${Math.round((Date.now() - started) / 1000)}s`);
+  return KWOK_BINARY;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await ensureKube();
+  await ensureKwok();
+}

@@ -7,7 +7,7 @@
 // Extra arguments go to vitest, e.g. `npm test -- test/store`.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { ensureKube } from "./ensure-kube.mjs";
+import { ensureKube, ensureKwok } from "./ensure-kube.mjs";
 
 const extra = process.argv.slice(2);
 
@@ -62,6 +62,7 @@ function ensureDebianPackages() {
 const t0 = Date.now();
 ensureDebianPackages();
 await ensureKube();
+await ensureKwok();
 const bin = "node_modules/.bin/";
 if (extra.length === 0) {
   step("format (prettier --check)", `${bin}prettier`, ["--check", "--log-level", "warn", "."]);
