@@ -45,7 +45,12 @@ export async function listen(
   );
   // HTTP/1.1 upgrades (exec, attach, port-forward) run through the same pipeline: a response object
   // bound to the raw socket lets every filter answer errors as usual.
+  const upgraded = new Set<Duplex>();
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Tunnels (exec, port-forward) are not the HTTP server's connections any more: track them so that
+    // closing the server closes them too.
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
     const res = new ServerResponse(req);
     res.assignSocket(socket as Parameters<ServerResponse["assignSocket"]>[0]);
     // An answer other than a tunnel (401, 403, 404, a refused upgrade) ends the connection.
@@ -114,6 +119,7 @@ export async function listen(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of upgraded) s.destroy();
       }),
   };
 }

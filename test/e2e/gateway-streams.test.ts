@@ -148,6 +148,23 @@ describe("streams through the gateway: exec, port-forward, logs -f and cp over S
     }
   });
 
+  it("attaches to a running container and streams its output", async () => {
+    // kwok's attach streams what the container writes from now on (lines appended to its log file).
+    const a = spawn("kubectl", ["--kubeconfig", alice.kubeconfig, "attach", "web", "-c", "app"]);
+    let out = "";
+    a.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      await new Promise((res) => setTimeout(res, 2000));
+      appendFileSync(logsFile, "2026-11-28T00:00:09.000000000Z stdout F written while attached\n");
+      const deadline = Date.now() + 10_000;
+      while (!out.includes("written while attached") && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 100));
+      expect(out).toContain("written while attached\n");
+    } finally {
+      a.kill();
+    }
+  });
+
   it("copies a file out of the pod with kubectl cp", async () => {
     writeFileSync(join(cluster.dir, "kwok", "inside.txt"), "copied content\n");
     const dest = join(cluster.dir, "copied.txt");

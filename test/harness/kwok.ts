@@ -33,7 +33,9 @@ export async function startKwok(cluster: TestCluster, opts: KwokOptions): Promis
   const binary: string = await ensureKwok({ quiet: true });
   const dir = join(cluster.dir, "kwok");
   mkdirSync(dir, { recursive: true });
-  const tls = await ensureSelfSigned(dir, "127.0.0.1", new Date());
+  // kwok's kubelet endpoint serves TLS with these; the apiserver does not verify kubelet certificates
+  // unless --kubelet-certificate-authority is set.
+  await ensureSelfSigned(dir, "127.0.0.1", new Date());
   const port = await freePort();
   const stages = execFileSync(KWOK_STAGES_BINARY as string, { encoding: "utf8" });
   const config = [
@@ -113,7 +115,6 @@ export async function startKwok(cluster: TestCluster, opts: KwokOptions): Promis
   );
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
-  void tls;
   const node = JSON.stringify({
     apiVersion: "v1",
     kind: "Node",
