@@ -67,7 +67,12 @@ export class GatehouseClient {
   }
 
   /** Send a request; transport failures are CliErrors with exit code 3, HTTP errors carry the Status message. */
-  async call(method: string, path: string, body?: unknown): Promise<ApiReply> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { accept?: string } = {},
+  ): Promise<ApiReply> {
     const url = new URL(path, this.base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const reply = await new Promise<ApiReply>((resolve, reject) => {
@@ -77,7 +82,7 @@ export class GatehouseClient {
           method,
           headers: {
             authorization: this.auth,
-            accept: "application/json",
+            accept: opts.accept ?? "application/json",
             ...(payload ? { "content-type": "application/json" } : {}),
           },
           ...(this.ca ? { ca: this.ca } : {}),

@@ -2,6 +2,8 @@ import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { readKeys, SecretsError, type KeySource } from "../secrets/index.js";
 import { parseDatabaseUrl } from "../store/index.js";
+import { resolveAuditSettings } from "../audit/index.js";
+import { resolveTokenSettings } from "../identity/issuer/settings.js";
 import { DEFAULTS, ENV, type LogLevel, type RawSettings, type ServerConfig } from "./types.js";
 
 /** Every problem found in the configuration, each with where it came from. */
@@ -19,6 +21,21 @@ const FILE_KEYS: Readonly<Record<string, keyof RawSettings>> = {
   logLevel: "logLevel",
   maxRequestBodyBytes: "maxRequestBodyBytes",
   encryptionKeyFile: "encryptionKeyFile",
+  auditPolicyFile: "auditPolicyFile",
+  auditMode: "auditMode",
+  auditQueueSize: "auditQueueSize",
+  auditMaxAge: "auditMaxAge",
+  auditMaxEvents: "auditMaxEvents",
+  auditWebhookConfigFile: "auditWebhookConfigFile",
+  auditLogPath: "auditLogPath",
+  auditLogFormat: "auditLogFormat",
+  auditLogMaxSize: "auditLogMaxSize",
+  auditLogMaxAge: "auditLogMaxAge",
+  auditLogMaxBackup: "auditLogMaxBackup",
+  issuerUrl: "issuerUrl",
+  accessTokenTtl: "accessTokenTtl",
+  refreshTokenIdleTtl: "refreshTokenIdleTtl",
+  sessionMaxAge: "sessionMaxAge",
 };
 
 /**
@@ -136,6 +153,8 @@ export function resolveConfig(sources: readonly { name: string; settings: RawSet
     problems.push(`${where("maxRequestBodyBytes")}: expected a whole number of bytes, at least 1024`);
 
   const encryptionKeys = resolveKeySource(get("encryptionKeyFile"), get("encryptionKeys"), dataDir, problems);
+  const audit = resolveAuditSettings(get, problems);
+  const tokens = resolveTokenSettings(get, problems);
 
   if (problems.length > 0 || !listen || !database) throw new ConfigError(problems);
   return deepFreeze({
@@ -146,6 +165,8 @@ export function resolveConfig(sources: readonly { name: string; settings: RawSet
     logLevel: logLevel as LogLevel,
     maxRequestBodyBytes,
     encryptionKeys,
+    audit,
+    tokens,
   });
 }
 

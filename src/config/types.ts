@@ -1,5 +1,7 @@
 import type { KeySource } from "../secrets/index.js";
 import type { DatabaseLocation } from "../store/index.js";
+import type { AuditSettings } from "../audit/index.js";
+import type { TokenSettings } from "../identity/issuer/settings.js";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 
@@ -17,6 +19,10 @@ export interface ServerConfig {
   readonly maxRequestBodyBytes: number;
   /** The keys that encrypt stored secrets (cluster credentials); see src/secrets. */
   readonly encryptionKeys: KeySource;
+  /** The audit pipeline: policy, mode, queue bound, retention (src/audit). */
+  readonly audit: AuditSettings;
+  /** Gatehouse as token issuer: issuer URL and token lifetimes (src/identity/issuer). */
+  readonly tokens: TokenSettings;
 }
 
 /** The raw settings as read from one source (flags, environment or file), before validation. */
@@ -31,6 +37,21 @@ export interface RawSettings {
   encryptionKeyFile?: unknown;
   /** Inline keys: environment only (a config file or a flag would put keys in files and process lists). */
   encryptionKeys?: unknown;
+  auditPolicyFile?: unknown;
+  auditMode?: unknown;
+  auditQueueSize?: unknown;
+  auditMaxAge?: unknown;
+  auditMaxEvents?: unknown;
+  auditWebhookConfigFile?: unknown;
+  auditLogPath?: unknown;
+  auditLogFormat?: unknown;
+  auditLogMaxSize?: unknown;
+  auditLogMaxAge?: unknown;
+  auditLogMaxBackup?: unknown;
+  issuerUrl?: unknown;
+  accessTokenTtl?: unknown;
+  refreshTokenIdleTtl?: unknown;
+  sessionMaxAge?: unknown;
 }
 
 export const DEFAULTS = {
@@ -51,4 +72,19 @@ export const ENV: Readonly<Record<keyof RawSettings, string>> = {
   maxRequestBodyBytes: "GATEHOUSE_MAX_REQUEST_BODY_BYTES",
   encryptionKeyFile: "GATEHOUSE_ENCRYPTION_KEY_FILE",
   encryptionKeys: "GATEHOUSE_ENCRYPTION_KEYS",
+  auditPolicyFile: "GATEHOUSE_AUDIT_POLICY_FILE",
+  auditMode: "GATEHOUSE_AUDIT_MODE",
+  auditQueueSize: "GATEHOUSE_AUDIT_QUEUE_SIZE",
+  auditMaxAge: "GATEHOUSE_AUDIT_MAX_AGE",
+  auditMaxEvents: "GATEHOUSE_AUDIT_MAX_EVENTS",
+  auditWebhookConfigFile: "GATEHOUSE_AUDIT_WEBHOOK_CONFIG_FILE",
+  auditLogPath: "GATEHOUSE_AUDIT_LOG_PATH",
+  auditLogFormat: "GATEHOUSE_AUDIT_LOG_FORMAT",
+  auditLogMaxSize: "GATEHOUSE_AUDIT_LOG_MAXSIZE",
+  auditLogMaxAge: "GATEHOUSE_AUDIT_LOG_MAXAGE",
+  auditLogMaxBackup: "GATEHOUSE_AUDIT_LOG_MAXBACKUP",
+  issuerUrl: "GATEHOUSE_ISSUER_URL",
+  accessTokenTtl: "GATEHOUSE_ACCESS_TOKEN_TTL",
+  refreshTokenIdleTtl: "GATEHOUSE_REFRESH_TOKEN_IDLE_TTL",
+  sessionMaxAge: "GATEHOUSE_SESSION_MAX_AGE",
 };

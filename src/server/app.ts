@@ -6,10 +6,22 @@ import {
   accessKeyAuthenticator,
   basicAuthenticator,
   bootstrapAdmin,
+  AuthorizationCodes,
+  createIssuer,
+  DeviceGrants,
+  issuerOptions,
+  LoginThrottle,
   unionAuthenticator,
 } from "../identity/index.js";
+import { addAuthRoutes } from "./api/auth.js";
+import { addTokenReviewRoute } from "./api/tokenreview.js";
+import { addDeviceRoutes } from "./api/device.js";
+import { addAuthorizeRoutes } from "./api/authorize.js";
 import { Router } from "./router.js";
 import { buildPipeline } from "./pipeline.js";
+import { withAudit } from "./filters/audit.js";
+import { addAuditRoutes, addClusterAuditReceiver } from "./api/audit.js";
+import { startAuditPipeline, type AuditPipeline, type AuditSettings } from "../audit/index.js";
 import { createMetrics } from "./metrics.js";
 import { listen } from "./server.js";
 import { ensureSelfSigned } from "./tls.js";
@@ -53,6 +65,8 @@ export interface Gatehouse {
   store: Store;
   /** Keeps the clusters' RBAC in step with the access bindings; runOnce() to wait for it. */
   reconciler: RbacReconciler;
+  /** The audit pipeline; flush() to wait until recorded events are stored. */
+  audit: AuditPipeline;
   close(): Promise<void>;
 }
 
@@ -75,6 +89,7 @@ export async function startGatehouse(
   config: ServerConfig,
   fx: AppEffects,
   registryFactory?: ClusterRegistryFactory,
+  auditSettings: AuditSettings = config.audit,
 ): Promise<Gatehouse> {
   ensureWritableDir(config.dataDir);
   let store: Store;
@@ -88,18 +103,44 @@ export async function startGatehouse(
         : "check that the SQLite path in --database is writable",
     );
   }
+  let audit: AuditPipeline | undefined;
   try {
     // After the store: a start that fails on the store leaves no key file behind.
     const keyRing = openKeyRing(config);
     const tls = await loadTls(config, fx.now);
     const metrics = createMetrics();
     const router = new Router();
+    audit = startAuditPipeline(store, auditSettings, {
+      log: fx.log,
+      now: fx.now,
+      registry: metrics.registry,
+    });
+    addAuditRoutes(router, { store, maxBody: config.maxRequestBodyBytes, flush: audit.flush });
     addHealthRoutes(router, { store, metrics });
     addDiscoveryRoutes(router);
     addUserRoutes(router, { store, maxBody: config.maxRequestBodyBytes, now: fx.now });
     addAccessKeyRoutes(router, { store, maxBody: config.maxRequestBodyBytes, now: fx.now });
     const access = new AccessEvaluator(store);
     const clusters = registryFactory?.(store) ?? createClusterRegistry(store, keyRing);
+    addClusterAuditReceiver(router, { clusters, writer: audit.writer });
+    // Gatehouse as token issuer; its URL is the server's own once it listens (src/identity/issuer).
+    const { issuerUrl, ...lifetimes } = config.tokens;
+    const issuer = createIssuer(store, keyRing, issuerOptions(issuerUrl ?? "", lifetimes), fx.now);
+    const authDeps = {
+      store,
+      issuer,
+      throttle: new LoginThrottle(fx.now),
+      devices: new DeviceGrants(store, fx.now),
+      codes: new AuthorizationCodes(store, fx.now),
+      access,
+      clusters,
+      maxBody: config.maxRequestBodyBytes,
+      log: fx.log,
+    };
+    addAuthRoutes(router, authDeps);
+    addDeviceRoutes(router, authDeps, fx.now);
+    addAuthorizeRoutes(router, authDeps);
+    addTokenReviewRoute(router, { issuer, maxBody: config.maxRequestBodyBytes });
     const reconciler = startRbacReconciler({
       registry: clusters,
       access,
@@ -143,8 +184,13 @@ export async function startGatehouse(
     const refresh = setInterval(() => access.invalidate(), 5_000);
     refresh.unref();
     const handler = buildPipeline({
-      authn: unionAuthenticator([basicAuthenticator(store), accessKeyAuthenticator(store, fx.now)]),
+      authn: unionAuthenticator([
+        issuer.authenticator,
+        basicAuthenticator(store),
+        accessKeyAuthenticator(store, fx.now),
+      ]),
       metrics,
+      audit: withAudit({ recorder: audit.recorder, policies: auditSettings.policies, now: fx.now }),
       route: router.handler(),
     });
     const server = await listen(
@@ -171,6 +217,7 @@ export async function startGatehouse(
     });
     const password = await bootstrapAdmin(store, fx.now());
     if (password !== undefined) fx.onAdminPassword(password);
+    issuer.useUrlIfUnset(server.url);
     fx.log.info({ url: server.url, store: describeLocation(config.database) }, "Gatehouse is serving");
     const stopHealthChecks = startHealthChecks(clusters, store, {
       intervalMs: CLUSTER_HEALTH_INTERVAL_MS,
@@ -182,16 +229,19 @@ export async function startGatehouse(
       caFile: tls.caFile,
       store,
       reconciler,
+      audit,
       close: async () => {
         reconciler.stop();
         clearInterval(refresh);
         await stopHealthChecks();
         pools.close();
         await server.close();
+        await audit?.close();
         await store.close();
       },
     };
   } catch (e) {
+    await audit?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }

@@ -20,6 +20,23 @@ export interface RequestContext {
   route: string;
   /** Present on HTTP/1.1 upgrade requests: the raw client socket and any bytes read past the head. */
   readonly upgrade?: { socket: Duplex; head: Buffer };
+  /** What the gateway learned that the audit filter records (set as it is decided). */
+  audit?: AuditNotes;
+}
+
+/** Facts for audit events that only the gateway handler knows. */
+export interface AuditNotes {
+  cluster?: string;
+  /** Set once central authorization has run, as kube-apiserver's authorization filter records it. */
+  decision?: "allow" | "forbid";
+  reason?: string;
+  /** The user the request acts as, when the client impersonated someone. */
+  impersonatedUser?: UserInfo;
+}
+
+/** Add audit facts to a request (keeps what was noted before). */
+export function noteAudit(ctx: RequestContext, notes: AuditNotes): void {
+  ctx.audit = { ...ctx.audit, ...notes };
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -7,15 +7,23 @@ import { withAuthentication } from "./filters/authenticate.js";
 
 /**
  * The request path, in order, in one place (as kube-apiserver's DefaultBuildHandlerChain):
- *   recover → metrics → authenticate → route
- * The first filter listed is the outermost. Later stages (impersonation, audit, central authorization,
- * proxy) slot in between authenticate and route.
+ *   recover → metrics → authenticate → audit → route
+ * The first filter listed is the outermost. Audit follows authentication (so events name the user)
+ * and wraps everything after it, as kube-apiserver's does; impersonation and central authorization
+ * run inside the gateway route and note their outcome for audit on the context.
  */
 export function buildPipeline(deps: {
   authn: Authenticator;
   metrics: ServerMetrics;
+  /** The audit filter (filters/audit.ts); absent only in tests of the bare chain. */
+  audit?: Filter;
   route: Handler;
 }): Handler {
-  const chain: Filter[] = [withRecovery, withMetrics(deps.metrics), withAuthentication(deps.authn)];
+  const chain: Filter[] = [
+    withRecovery,
+    withMetrics(deps.metrics),
+    withAuthentication(deps.authn),
+    ...(deps.audit ? [deps.audit] : []),
+  ];
   return chain.reduceRight<Handler>((next, filter) => filter(next), deps.route);
 }

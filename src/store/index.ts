@@ -3,3 +3,4 @@ export { parseDatabaseUrl, redactUrl, type DatabaseLocation } from "./dialect.js
 export { StoreError, type StoreErrorCode } from "./errors.js";
 export type { UserRecord, Page } from "./users.js";
 export type { StoredObject } from "./objects.js";
+export type { AuditAppend, AuditFilter, AuditSource, StoredAuditEvent } from "./audit-events.js";

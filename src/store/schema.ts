@@ -9,6 +9,7 @@ export interface Database {
   users: UsersTable;
   objects: ObjectsTable;
   sequences: SequencesTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface SettingsTable {
@@ -41,4 +42,29 @@ export interface ObjectsTable {
 export interface SequencesTable {
   name: string;
   value: Generated<number>;
+}
+
+/** Stored audit events (see migrations/0002-audit.ts and audit-events.ts). */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  source: string;
+  audit_id: string;
+  stage: string;
+  ts: number;
+  cluster: string;
+  username: string;
+  impersonated_user: string;
+  groups: string;
+  verb: string;
+  api_group: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  code: number;
+  decision: string;
+  impact: string;
+  event: string;
 }

@@ -6,12 +6,14 @@ import { StoreError } from "./errors.js";
 import { UserRepository } from "./users.js";
 import { SettingsRepository } from "./settings.js";
 import { ObjectRepository } from "./objects.js";
+import { AuditEventRepository } from "./audit-events.js";
 
 /** The data layer: one schema, two dialects, repositories over it. */
 export class Store {
   readonly users: UserRepository;
   readonly settings: SettingsRepository;
   readonly objects: ObjectRepository;
+  readonly audit: AuditEventRepository;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -20,6 +22,7 @@ export class Store {
     this.users = new UserRepository(db);
     this.settings = new SettingsRepository(db);
     this.objects = new ObjectRepository(db);
+    this.audit = new AuditEventRepository(db, location.kind);
   }
 
   /** Open and migrate to the newest schema. Fails with StoreError("Unavailable") when it cannot. */

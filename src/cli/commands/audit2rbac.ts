@@ -22,8 +22,10 @@ import { VERSION } from "../../version.js";
 import { CliError } from "../errors.js";
 import { parseText, readInput, readObjectPaths, type Output } from "../io.js";
 import { outputOption } from "../program.js";
+import { addServerOptions, type ServerFlags } from "../client.js";
+import { fetchStoredEvents } from "./audit.js";
 
-interface Opts {
+interface Opts extends ServerFlags {
   user: string[];
   serviceaccount: string[];
   namespace?: string;
@@ -51,8 +53,7 @@ function parseBool(v: string): boolean {
 
 /** `gatehouse audit2rbac`: least-privilege RBAC from what users did, as liggitt/audit2rbac. */
 export function registerAudit2rbac(program: Command, output: Output): void {
-  program
-    .command("audit2rbac")
+  addServerOptions(program.command("audit2rbac"))
     .description(
       "Generate the least-privilege Roles, ClusterRoles and bindings that allow exactly what a user did,\n" +
         "from Kubernetes audit logs (audit.k8s.io/v1 JSON lines, YAML or EventList). Requests that existing\n" +
@@ -93,23 +94,43 @@ export function registerAudit2rbac(program: Command, output: Output): void {
     )
     .option("--explain", "say which requests caused each rule (YAML comments; on stderr with -o json)")
     .addOption(outputOption(["yaml", "json"], "yaml"))
-    .action((opts: Opts) => run(opts, output, Date.now()));
+    .action(async (opts: Opts) => {
+      const now = Date.now();
+      run(opts, output, now, opts.filename.length === 0 ? await storedEvents(opts, now) : undefined);
+    });
 }
 
-function run(opts: Opts, output: Output, nowMs: number): void {
+/**
+ * The cluster's gateway events from the Gatehouse store, for each user (acting or impersonated).
+ * The gateway records cluster-relative request URIs, so they read back as the cluster's own would.
+ */
+async function storedEvents(opts: Opts, nowMs: number): Promise<Event[]> {
   const usernames = [...opts.user, ...opts.serviceaccount.map(serviceAccountName)];
   if (usernames.length === 0) throw new CliError("--user or --serviceaccount is required");
-  if (opts.filename.length === 0) {
+  if (opts.cluster === undefined)
     throw new CliError(
-      "-f is required: reading audit events from the Gatehouse store needs a configured server",
+      "-f is required, or --cluster NAME to read the events of a cluster from the Gatehouse store",
     );
+  const since =
+    opts.since !== undefined ? asCliError(() => parseSince(opts.since as string, nowMs)) : undefined;
+  const out: Event[] = [];
+  for (const user of usernames) {
+    const q = new URLSearchParams({ cluster: opts.cluster, user, source: "gateway" });
+    if (since !== undefined) q.set("since", new Date(since).toISOString());
+    out.push(...(await fetchStoredEvents(opts, q)));
   }
-  if (opts.cluster !== undefined) {
+  return out;
+}
+
+function run(opts: Opts, output: Output, nowMs: number, stored?: Event[]): void {
+  const usernames = [...opts.user, ...opts.serviceaccount.map(serviceAccountName)];
+  if (usernames.length === 0) throw new CliError("--user or --serviceaccount is required");
+  if (opts.filename.length > 0 && opts.cluster !== undefined) {
     throw new CliError("--cluster selects events in the Gatehouse store and cannot be combined with -f");
   }
   const sinceMs =
     opts.since !== undefined ? asCliError(() => parseSince(opts.since as string, nowMs)) : undefined;
-  const events = readEvents(opts.filename);
+  const events = stored ?? readEvents(opts.filename);
   const existing = readExisting(opts.existing);
   let results: SubjectResult[];
   try {

@@ -9,10 +9,16 @@ import { registerRbac } from "./rbac.js";
 import { registerAudit } from "./audit.js";
 import { registerAudit2rbac } from "./audit2rbac.js";
 import { registerNetpol } from "./netpol.js";
+import { registerLogin } from "./login.js";
+import { registerToken } from "./token.js";
+import { registerKubeconfig } from "./kubeconfig.js";
 
 /** Every command group, in the order `gatehouse --help` lists them. */
 export function registerCommands(program: Command, output: Output): void {
   registerServe(program, output);
+  registerLogin(program, output);
+  registerToken(program, output);
+  registerKubeconfig(program, output);
   registerUsers(program, output);
   registerObjects(program, output);
   registerCluster(program, output);

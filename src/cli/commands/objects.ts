@@ -4,6 +4,7 @@ import { addServerOptions, GatehouseClient, type ServerFlags } from "../client.j
 import { CliError } from "../errors.js";
 import { formatTable, readObjectPaths, toYaml, type Output } from "../io.js";
 import { outputOption } from "../program.js";
+import { fanOutGet } from "./fanout.js";
 
 const GV = "gatehouse.io/v1alpha1";
 const BASE = `/apis/${GV}`;
@@ -108,45 +109,31 @@ export function registerObjects(program: Command, output: Output): void {
   addServerOptions(
     program
       .command("get")
-      .description("list or show gatehouse.io objects")
+      .description(
+        "list or show gatehouse.io objects; with --clusters, list a Kubernetes resource on every matching cluster you can reach",
+      )
       .argument("<type>")
       .argument("[name]"),
   )
     .addOption(outputOption(["table", "json", "yaml", "name"], "table"))
-    .action(async (type: string, name: string | undefined, f: ServerFlags & { output: string }) => {
+    .option(
+      "--clusters <selector>",
+      "label selector of clusters to read from, e.g. env=prod (fan-out through the gateway)",
+    )
+    .option("-n, --namespace <ns>", "namespace (with --clusters; default: default)")
+    .option("-A, --all-namespaces", "all namespaces (with --clusters)")
+    .action(async (type: string, name: string | undefined, f: GetFlags) => {
       const c = client(f);
-      const r = resolve(await discover(c), type);
-      let items: Obj[];
-      let whole: unknown;
-      if (name) {
-        whole = (await c.call("GET", `${BASE}/${r.name}/${encodeURIComponent(name)}`)).body;
-        items = [whole as Obj];
-      } else {
-        items = [];
-        let cont = "";
-        do {
-          const page = (
-            await c.call(
-              "GET",
-              `${BASE}/${r.name}?limit=200${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`,
-            )
-          ).body as { items: Obj[]; metadata: { continue?: string } };
-          items.push(...page.items);
-          cont = page.metadata.continue ?? "";
-        } while (cont !== "");
-        whole = { apiVersion: GV, kind: `${r.kind}List`, metadata: {}, items };
-      }
-      if (f.output === "json") return output.out(JSON.stringify(whole, null, 2) + "\n");
-      if (f.output === "yaml") return output.out(toYaml(whole));
-      if (f.output === "name")
-        return output.out(items.map((o) => `${r.name}.gatehouse.io/${o.metadata?.name ?? ""}\n`).join(""));
-      if (!name && items.length === 0) return output.err(`No ${r.name} found.\n`);
-      output.out(
-        formatTable(
-          ["NAME", "AGE"],
-          items.map((o) => [o.metadata?.name ?? "", age(o.metadata?.creationTimestamp)]),
-        ),
-      );
+      if (f.clusters === undefined) return getObjects(c, output, type, name, f.output);
+      if (name !== undefined) throw new CliError("--clusters lists a resource type; it does not take a name");
+      if (f.output === "name") throw new CliError("--clusters supports -o table|json|yaml");
+      return fanOutGet(c, output, {
+        resource: type,
+        selector: f.clusters,
+        ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
+        allNamespaces: f.allNamespaces === true,
+        output: f.output,
+      });
     });
 
   addServerOptions(
@@ -172,4 +159,53 @@ function age(ts: string | undefined): string {
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172800) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86400)}d`;
+}
+
+type GetFlags = ServerFlags & {
+  output: string;
+  clusters?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+};
+
+/** `gatehouse get TYPE [NAME]` for gatehouse.io objects. */
+async function getObjects(
+  c: GatehouseClient,
+  output: Output,
+  type: string,
+  name: string | undefined,
+  format: string,
+): Promise<void> {
+  const r = resolve(await discover(c), type);
+  let items: Obj[];
+  let whole: unknown;
+  if (name) {
+    whole = (await c.call("GET", `${BASE}/${r.name}/${encodeURIComponent(name)}`)).body;
+    items = [whole as Obj];
+  } else {
+    items = [];
+    let cont = "";
+    do {
+      const page = (
+        await c.call(
+          "GET",
+          `${BASE}/${r.name}?limit=200${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`,
+        )
+      ).body as { items: Obj[]; metadata: { continue?: string } };
+      items.push(...page.items);
+      cont = page.metadata.continue ?? "";
+    } while (cont !== "");
+    whole = { apiVersion: GV, kind: `${r.kind}List`, metadata: {}, items };
+  }
+  if (format === "json") return output.out(JSON.stringify(whole, null, 2) + "\n");
+  if (format === "yaml") return output.out(toYaml(whole));
+  if (format === "name")
+    return output.out(items.map((o) => `${r.name}.gatehouse.io/${o.metadata?.name ?? ""}\n`).join(""));
+  if (!name && items.length === 0) return output.err(`No ${r.name} found.\n`);
+  output.out(
+    formatTable(
+      ["NAME", "AGE"],
+      items.map((o) => [o.metadata?.name ?? "", age(o.metadata?.creationTimestamp)]),
+    ),
+  );
 }

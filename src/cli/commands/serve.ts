@@ -22,6 +22,21 @@ interface ServeFlags {
   tlsKeyFile?: string;
   logLevel?: string;
   encryptionKeyFile?: string;
+  auditPolicyFile?: string;
+  auditMode?: string;
+  auditQueueSize?: string;
+  auditMaxAge?: string;
+  auditMaxEvents?: string;
+  auditWebhookConfigFile?: string;
+  auditLogPath?: string;
+  auditLogFormat?: string;
+  auditLogMaxSize?: string;
+  auditLogMaxAge?: string;
+  auditLogMaxBackup?: string;
+  issuerUrl?: string;
+  accessTokenTtl?: string;
+  refreshTokenIdleTtl?: string;
+  sessionMaxAge?: string;
 }
 
 export function registerServe(program: Command, output: Output): void {
@@ -43,6 +58,57 @@ export function registerServe(program: Command, output: Output): void {
     .option(
       "--encryption-key-file <file>",
       `keys that encrypt stored credentials, lines ID:BASE64-32-BYTES, the first encrypts; default: DATA_DIR/encryption.keys, generated (or keys inline in ${ENV.encryptionKeys}) [env ${ENV.encryptionKeyFile}]`,
+    )
+    .option(
+      "--issuer-url <url>",
+      `the iss of Gatehouse's tokens, as clusters in direct mode reach it (default: the serving URL) [env ${ENV.issuerUrl}]`,
+    )
+    .option(
+      "--access-token-ttl <duration>",
+      `access token lifetime (default 15m) [env ${ENV.accessTokenTtl}]`,
+    )
+    .option(
+      "--refresh-token-idle-ttl <duration>",
+      `a session unused this long ends (default 24h) [env ${ENV.refreshTokenIdleTtl}]`,
+    )
+    .option(
+      "--session-max-age <duration>",
+      `a session ends this long after sign-in (default 7d) [env ${ENV.sessionMaxAge}]`,
+    )
+    .option(
+      "--audit-policy-file <file>",
+      `audit.k8s.io/v1 Policy for gateway requests (default: every request at Metadata) [env ${ENV.auditPolicyFile}]`,
+    )
+    .option(
+      "--audit-mode <mode>",
+      `batch|blocking|blocking-strict, as kube-apiserver's --audit-*-mode (default batch) [env ${ENV.auditMode}]`,
+    )
+    .option(
+      "--audit-queue-size <events>",
+      `audit events held in memory at most (default 10000) [env ${ENV.auditQueueSize}]`,
+    )
+    .option(
+      "--audit-max-age <duration>",
+      `delete audit events older than this, e.g. 90d [env ${ENV.auditMaxAge}]`,
+    )
+    .option("--audit-max-events <n>", `keep at most this many audit events [env ${ENV.auditMaxEvents}]`)
+    .option(
+      "--audit-webhook-config-file <file>",
+      `kubeconfig of an audit webhook to send events to, as kube-apiserver's flag [env ${ENV.auditWebhookConfigFile}]`,
+    )
+    .option("--audit-log-path <file>", `also write audit events to this file [env ${ENV.auditLogPath}]`)
+    .option("--audit-log-format <format>", `json|legacy (default json) [env ${ENV.auditLogFormat}]`)
+    .option(
+      "--audit-log-maxsize <MB>",
+      `rotate the audit log file at this size (default 100) [env ${ENV.auditLogMaxSize}]`,
+    )
+    .option(
+      "--audit-log-maxage <days>",
+      `delete rotated audit log files older than this [env ${ENV.auditLogMaxAge}]`,
+    )
+    .option(
+      "--audit-log-maxbackup <n>",
+      `keep at most this many rotated audit log files [env ${ENV.auditLogMaxBackup}]`,
     )
     .option(
       "--log-level <level>",
@@ -112,6 +178,21 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ReturnTyp
     if (flags.tlsKeyFile !== undefined) f.tlsKeyFile = flags.tlsKeyFile;
     if (flags.logLevel !== undefined) f.logLevel = flags.logLevel;
     if (flags.encryptionKeyFile !== undefined) f.encryptionKeyFile = flags.encryptionKeyFile;
+    if (flags.auditPolicyFile !== undefined) f.auditPolicyFile = flags.auditPolicyFile;
+    if (flags.auditMode !== undefined) f.auditMode = flags.auditMode;
+    if (flags.auditQueueSize !== undefined) f.auditQueueSize = flags.auditQueueSize;
+    if (flags.auditMaxAge !== undefined) f.auditMaxAge = flags.auditMaxAge;
+    if (flags.auditMaxEvents !== undefined) f.auditMaxEvents = flags.auditMaxEvents;
+    if (flags.auditWebhookConfigFile !== undefined) f.auditWebhookConfigFile = flags.auditWebhookConfigFile;
+    if (flags.auditLogPath !== undefined) f.auditLogPath = flags.auditLogPath;
+    if (flags.auditLogFormat !== undefined) f.auditLogFormat = flags.auditLogFormat;
+    if (flags.auditLogMaxSize !== undefined) f.auditLogMaxSize = flags.auditLogMaxSize;
+    if (flags.auditLogMaxAge !== undefined) f.auditLogMaxAge = flags.auditLogMaxAge;
+    if (flags.auditLogMaxBackup !== undefined) f.auditLogMaxBackup = flags.auditLogMaxBackup;
+    if (flags.issuerUrl !== undefined) f.issuerUrl = flags.issuerUrl;
+    if (flags.accessTokenTtl !== undefined) f.accessTokenTtl = flags.accessTokenTtl;
+    if (flags.refreshTokenIdleTtl !== undefined) f.refreshTokenIdleTtl = flags.refreshTokenIdleTtl;
+    if (flags.sessionMaxAge !== undefined) f.sessionMaxAge = flags.sessionMaxAge;
     sources.push({ name: "flags", settings: f });
     return resolveConfig(sources);
   } catch (e) {

@@ -3,7 +3,24 @@ import type { Authenticator } from "../../identity/index.js";
 import { writeFailure } from "../respond.js";
 
 /** Paths anyone may reach: probes and the issuer's public documents. Exact matches only. */
-const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+const PUBLIC_PATHS = new Set([
+  "/healthz",
+  "/livez",
+  "/readyz",
+  "/version",
+  // The issuer's discovery document and keys (src/identity/issuer).
+  "/.well-known/openid-configuration",
+  "/openid/v1/jwks",
+  // Sign-in, refresh and logout carry their own credential: a password or a refresh token.
+  "/apis/gatehouse.io/v1alpha1/login",
+  "/apis/gatehouse.io/v1alpha1/token",
+  "/apis/gatehouse.io/v1alpha1/logout",
+  // The device authorization grant: the device's request, and the page where a person approves it.
+  "/apis/gatehouse.io/v1alpha1/device/authorize",
+  "/device",
+  // The browser sign-in page of the authorization code flow (the CLI's loopback redirect).
+  "/authorize",
+]);
 
 /**
  * Authenticate every request that is not for a public path. No credential, or a bad one, is a 401

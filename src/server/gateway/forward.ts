@@ -21,6 +21,8 @@ export interface ForwardInput {
   responseTimeoutMs: number;
   /** A body already read (and inspected) by the gateway; otherwise the client's body is streamed. */
   body?: Buffer;
+  /** Watch, logs -f and other streams: no response timeout, and a pool without a socket cap. */
+  longRunning: boolean;
 }
 
 /** The Status for a cluster that did not answer, naming it (and nothing internal). */
@@ -48,7 +50,7 @@ export function forward(f: ForwardInput): Promise<void> {
       method: f.req.method ?? "GET",
       path: basePath + f.requestURI,
       headers,
-      agent: f.pools.agentFor(f.cluster),
+      agent: f.pools.agentFor(f.cluster, f.longRunning),
       servername: url.hostname.match(/^[\d.]+$|:/) ? "" : url.hostname,
     });
     let answered = false;

@@ -1,5 +1,11 @@
-import type { RequestContext } from "../context.js";
-import { forbidden, parseRequestInfo, requestAttributes, RequestInfoError } from "../../core/k8s/index.js";
+import { noteAudit, type RequestContext } from "../context.js";
+import {
+  forbidden,
+  isLongRunning,
+  parseRequestInfo,
+  requestAttributes,
+  RequestInfoError,
+} from "../../core/k8s/index.js";
 import { HttpError } from "../errors.js";
 import { writeStatus } from "../respond.js";
 import type { AccessEvaluator } from "./access.js";
@@ -47,6 +53,7 @@ export function gatewayHandler(deps: GatewayDeps) {
     );
     if (imp.kind === "error") return writeStatus(ctx.res, imp.status);
     const effective = imp.kind === "impersonate" ? await deps.access.withTeams(imp.user) : actor;
+    if (imp.kind === "impersonate") noteAudit(ctx, { impersonatedUser: imp.user });
 
     let info;
     try {
@@ -58,6 +65,11 @@ export function gatewayHandler(deps: GatewayDeps) {
     }
     const attrs = requestAttributes(info, effective);
     const decision = await deps.access.authorize(facts, attrs);
+    noteAudit(ctx, {
+      cluster: cluster.name,
+      decision: decision.decision === "allow" ? "allow" : "forbid",
+      reason: decision.reason,
+    });
     if (decision.decision !== "allow") {
       ctx.log.info(
         { cluster: cluster.name, verb: attrs.verb, user: effective.username },
@@ -94,6 +106,7 @@ export function gatewayHandler(deps: GatewayDeps) {
     }
     return forward({
       ...(body ? { body } : {}),
+      longRunning: isLongRunning(info),
       req: ctx.req,
       res: ctx.res,
       cluster,

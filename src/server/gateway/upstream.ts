@@ -3,15 +3,18 @@ import { createHash } from "node:crypto";
 import type { ClusterTarget } from "../../clusters/types.js";
 
 /**
- * One keep-alive connection pool per cluster, keyed by the cluster's connection details so that a
- * changed credential or CA gets a fresh pool.
+ * Keep-alive connection pools per cluster, keyed by the cluster's connection details so that a
+ * changed credential or CA gets a fresh pool. Long-running requests (watch, logs -f) hold their
+ * connection for as long as they stream, so they get a pool of their own without a socket cap: a
+ * thousand open watches must not queue every short request behind them.
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, { fingerprint: string; agent: Agent }>();
 
   constructor(private readonly opts: { connectTimeoutMs: number; maxSockets: number }) {}
 
-  agentFor(c: ClusterTarget): Agent {
+  agentFor(c: ClusterTarget, longRunning = false): Agent {
+    const key = longRunning ? `${c.name}\u0000long` : c.name;
     const fingerprint = createHash("sha256")
       .update(
         JSON.stringify([
@@ -23,18 +26,18 @@ export class UpstreamPools {
         ]),
       )
       .digest("hex");
-    const cur = this.pools.get(c.name);
+    const cur = this.pools.get(key);
     if (cur && cur.fingerprint === fingerprint) return cur.agent;
     cur?.agent.destroy();
     const agent = new Agent({
       keepAlive: true,
-      maxSockets: this.opts.maxSockets,
+      maxSockets: longRunning ? Infinity : this.opts.maxSockets,
       timeout: this.opts.connectTimeoutMs,
       rejectUnauthorized: !c.insecureSkipTLSVerify,
       ...(c.caPem ? { ca: c.caPem } : {}),
       ...(c.clientCertPem && c.clientKeyPem ? { cert: c.clientCertPem, key: c.clientKeyPem } : {}),
     });
-    this.pools.set(c.name, { fingerprint, agent });
+    this.pools.set(key, { fingerprint, agent });
     return agent;
   }
 

@@ -1,0 +1,297 @@
+/**
+ * The gateway's cost, side by side in one run against one real kube-apiserver: direct versus through
+ * Gatehouse (a separate `gatehouse serve` process, so its CPU and memory are its own).
+ *   - added latency p50/p99: small GET, LIST of 5,000 ConfigMaps, watch event delivery
+ *   - Gatehouse CPU time per proxied small GET (from /proc/PID/stat)
+ *   - Gatehouse memory per open watch (RSS growth over N concurrent watches)
+ * Run: npx tsx bench/gateway.ts [--watches 2000]
+ */
+import { Agent, request } from "node:https";
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startClusters } from "../test/harness/clusters.js";
+import { startGatehouseProcess } from "../test/cli/run.js";
+import { writeSection } from "./results.js";
+
+const { values } = parseArgs({
+  options: { watches: { type: "string", default: "2000" }, gets: { type: "string", default: "2000" } },
+});
+const WATCHES = Number(values.watches);
+const GETS = Number(values.gets);
+
+interface Target {
+  base: string;
+  agent: Agent;
+  auth: string;
+}
+
+function send(
+  t: Target,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      `${t.base}${path}`,
+      {
+        method,
+        agent: t.agent,
+        headers: {
+          authorization: t.auth,
+          accept: "application/json",
+          ...(payload ? { "content-type": "application/json" } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100/s)
+}
+
+function rssMiB(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return Number(m?.[1]) / 1024;
+}
+
+async function timed(t: Target, path: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await send(t, "GET", path);
+    out.push(performance.now() - t0);
+    if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.body.slice(0, 200)}`);
+  }
+  return out;
+}
+
+const [cluster] = await startClusters(1, {
+  extraArgs: ["--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000"],
+});
+if (!cluster) throw new Error("no cluster");
+const dir = mkdtempSync(join(tmpdir(), "gatehouse-bench-"));
+const gh = await startGatehouseProcess(
+  ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"],
+  /serving on (https:\/\/\S+) \(CA certificate: (\S+)\)/,
+);
+const ghUrl = gh.match[1] as string;
+const ghCa = readFileSync(gh.match[2] as string);
+const password = (gh.stderr().match(/keep it safe:\s+(\S+)/) as RegExpMatchArray)[1] as string;
+const ghPid = gh.child.pid as number;
+const admin: Target = {
+  base: ghUrl,
+  agent: new Agent({ ca: ghCa, keepAlive: true }),
+  auth: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
+};
+const GV = "/apis/gatehouse.io/v1alpha1";
+const must = async (p: Promise<{ status: number; body: string }>): Promise<string> => {
+  const r = await p;
+  if (r.status >= 300) throw new Error(`${r.status} ${r.body}`);
+  return r.body;
+};
+await must(
+  send(admin, "POST", `${GV}/clusters`, {
+    apiVersion: "gatehouse.io/v1alpha1",
+    kind: "Cluster",
+    metadata: { name: "bench" },
+    spec: {
+      server: cluster.url,
+      caData: Buffer.from(cluster.caPem).toString("base64"),
+      credentials: { token: cluster.adminToken },
+    },
+  }),
+);
+await must(
+  send(admin, "POST", `${GV}/users`, {
+    apiVersion: "gatehouse.io/v1alpha1",
+    kind: "User",
+    metadata: { name: "bencher" },
+    spec: {},
+  }),
+);
+const key = JSON.parse(
+  await must(
+    send(admin, "POST", `${GV}/accesskeys`, {
+      apiVersion: "gatehouse.io/v1alpha1",
+      kind: "AccessKey",
+      metadata: { name: "bench-key" },
+      spec: { user: "bencher" },
+    }),
+  ),
+);
+await must(
+  send(admin, "POST", `${GV}/accessbindings`, {
+    apiVersion: "gatehouse.io/v1alpha1",
+    kind: "AccessBinding",
+    metadata: { name: "bench-admin" },
+    spec: {
+      subjects: [{ kind: "User", name: "bencher" }],
+      roleRef: { name: "cluster-admin" },
+      clusters: { names: ["bench"] },
+    },
+  }),
+);
+const direct: Target = {
+  base: cluster.url,
+  agent: new Agent({ ca: cluster.caPem, keepAlive: true, maxSockets: 50_000 }),
+  auth: `Bearer ${cluster.adminToken}`,
+};
+const via: Target = {
+  base: `${ghUrl}/k8s/clusters/bench`,
+  agent: new Agent({ ca: ghCa, keepAlive: true, maxSockets: 50_000 }),
+  auth: `Bearer ${key.status.token}`,
+};
+// Wait until the RBAC sync has reached the cluster (the impersonated user needs it there too).
+for (let i = 0; ; i++) {
+  if ((await send(via, "GET", "/api/v1/namespaces/default")).status === 200) break;
+  if (i > 100) throw new Error("gateway never allowed the bench user");
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+console.log("small GET ...");
+await timed(direct, "/api/v1/namespaces/default", 200);
+await timed(via, "/api/v1/namespaces/default", 200);
+const getDirect: number[] = [];
+const getVia: number[] = [];
+const cpuBefore = cpuMs(ghPid);
+for (let i = 0; i < GETS / 100; i++) {
+  getDirect.push(...(await timed(direct, "/api/v1/namespaces/default", 100)));
+  getVia.push(...(await timed(via, "/api/v1/namespaces/default", 100)));
+}
+const cpuPerGet = ((cpuMs(ghPid) - cpuBefore) * 1000) / GETS; // µs
+
+console.log("LIST of 5,000 ConfigMaps ...");
+await send(direct, "POST", "/api/v1/namespaces", {
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name: "bench" },
+});
+for (let i = 0; i < 5000; i += 50) {
+  await Promise.all(
+    Array.from({ length: 50 }, (_, j) =>
+      send(direct, "POST", "/api/v1/namespaces/bench/configmaps", {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${i + j}` },
+        data: { k: "v".repeat(100) },
+      }),
+    ),
+  );
+}
+const listDirect: number[] = [];
+const listVia: number[] = [];
+for (let i = 0; i < 20; i++) {
+  listDirect.push(...(await timed(direct, "/api/v1/namespaces/bench/configmaps", 1)));
+  listVia.push(...(await timed(via, "/api/v1/namespaces/bench/configmaps", 1)));
+}
+
+console.log("watch event delivery ...");
+function openWatch(t: Target, onEvent: (name: string) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${t.base}/api/v1/namespaces/default/configmaps?watch=1&allowWatchBookmarks=true`,
+      { agent: t.agent, headers: { authorization: t.auth } },
+      (res) => {
+        let buf = "";
+        res.on("data", (c: Buffer) => {
+          buf += c.toString();
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            const ev = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
+            if (ev.type === "ADDED") onEvent(ev.object.metadata.name);
+          }
+        });
+        resolve(() => req.destroy());
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+const seenDirect = new Map<string, number>();
+const seenVia = new Map<string, number>();
+const closeD = await openWatch(direct, (n) => seenDirect.set(n, performance.now()));
+const closeV = await openWatch(via, (n) => seenVia.set(n, performance.now()));
+await new Promise((r) => setTimeout(r, 500));
+const watchDirect: number[] = [];
+const watchVia: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const name = `w-${i}`;
+  const t0 = performance.now();
+  await send(direct, "POST", "/api/v1/namespaces/default/configmaps", {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name },
+  });
+  const deadline = Date.now() + 5000;
+  while ((!seenDirect.has(name) || !seenVia.has(name)) && Date.now() < deadline)
+    await new Promise((r) => setImmediate(r));
+  watchDirect.push((seenDirect.get(name) ?? NaN) - t0);
+  watchVia.push((seenVia.get(name) ?? NaN) - t0);
+}
+closeD();
+closeV();
+
+console.log(`memory with ${WATCHES} concurrent watches ...`);
+await new Promise((r) => setTimeout(r, 1000));
+const rssBefore = rssMiB(ghPid);
+const closers: (() => void)[] = [];
+for (let i = 0; i < WATCHES; i += 100) {
+  closers.push(
+    ...(await Promise.all(
+      Array.from({ length: Math.min(100, WATCHES - i) }, () => openWatch(via, () => undefined)),
+    )),
+  );
+}
+await new Promise((r) => setTimeout(r, 3000));
+const rssAfter = rssMiB(ghPid);
+const perWatchKB = ((rssAfter - rssBefore) * 1024) / WATCHES;
+for (const c of closers) c();
+
+const f = (x: number): string => `${x.toFixed(2)} ms`;
+const row = (name: string, d: number[], v: number[]): string =>
+  `| ${name} | ${f(pct(d, 50))} / ${f(pct(d, 99))} | ${f(pct(v, 50))} / ${f(pct(v, 99))} | ${f(pct(v, 50) - pct(d, 50))} / ${f(pct(v, 99) - pct(d, 99))} |`;
+const table = [
+  "| request | direct p50 / p99 | through Gatehouse p50 / p99 | added p50 / p99 |",
+  "|---|---|---|---|",
+  row(`small GET (${GETS} sequential, keep-alive)`, getDirect, getVia),
+  row("LIST of 5,000 ConfigMaps (20 each)", listDirect, listVia),
+  row("watch event delivery (200 events, POST sent → event read)", watchDirect, watchVia),
+].join("\n");
+const md = `## Gateway overhead (issue: multi-cluster API gateway)
+
+Command: \`npx tsx bench/gateway.ts --watches ${WATCHES}\` (measured ${new Date().toISOString().slice(0, 16)}Z; 2 shared cores;
+one real kube-apiserver v1.37.2; Gatehouse as a separate \`gatehouse serve\` process on SQLite, central RBAC + impersonation on every request).
+
+${table}
+
+- Gatehouse CPU per proxied small GET: **${cpuPerGet.toFixed(0)} µs** (utime+stime of the Gatehouse process over ${GETS} requests; aim < 150 µs).
+- Gatehouse memory per open watch: **${perWatchKB.toFixed(1)} KB** (RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB with ${WATCHES} concurrent watches; aim < 50 KB).
+- Aim for added small-GET latency: < 1 ms at p50.`;
+console.log(md);
+writeSection("gateway", md);
+gh.child.kill("SIGTERM");
+await new Promise((r) => gh.child.once("exit", r));
+await cluster.stop();
+process.exit(0);

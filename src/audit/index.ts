@@ -1,0 +1,125 @@
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import {
+  DEFAULT_MAX_EVENT_SIZE,
+  renderGatehouseEvent,
+  type Event,
+  type GatehouseEvent,
+  type GatehouseEventContext,
+  type PolicySet,
+} from "../core/audit/index.js";
+import type { Store } from "../store/index.js";
+import { createAuditMetrics, type AuditMetrics } from "./metrics.js";
+import { AuditRecorder, type AuditMode } from "./recorder.js";
+import { startRetention, type RetentionOptions } from "./retention.js";
+import { AuditWriter } from "./writer.js";
+import { WebhookSink, type WebhookSinkOptions } from "./webhook-sink.js";
+import type { WebhookTarget } from "./webhook-target.js";
+import { LogFileSink, type LogSinkOptions } from "./log-sink.js";
+
+export { AUDIT_MODES, AuditRecorder, type AuditMode } from "./recorder.js";
+export { AuditWriter, AuditUnavailableError } from "./writer.js";
+export { createAuditMetrics, type AuditMetrics } from "./metrics.js";
+export { verifyStoredChain, type StoredChainVerdict } from "./verify.js";
+export { WebhookSink, DEFAULT_WEBHOOK_OPTIONS, type WebhookSinkOptions } from "./webhook-sink.js";
+export { loadWebhookTarget, WebhookConfigError, type WebhookTarget } from "./webhook-target.js";
+export { LogFileSink, legacyLine, LOG_FORMATS, type LogSinkOptions } from "./log-sink.js";
+
+/** The audit pipeline's settings, validated at start. */
+export interface AuditSettings {
+  mode: AuditMode;
+  policies: PolicySet;
+  /** Events held in memory at most (every mode, every sink down). */
+  maxQueue: number;
+  /** Events per group commit at most. */
+  maxBatch: number;
+  maxEventBytes: number;
+  retention: RetentionOptions;
+  /** An audit webhook the committed events are also sent to (--audit-webhook-config-file). */
+  webhook?: { target: WebhookTarget; options: WebhookSinkOptions };
+  /** A log file the committed events are also written to (--audit-log-path). */
+  logFile?: LogSinkOptions;
+}
+
+/** In batch mode, events wait this long for company before a commit (see writer.ts). */
+const BATCH_LINGER_MS = 10;
+
+export const DEFAULT_AUDIT_SETTINGS: AuditSettings = Object.freeze({
+  mode: "batch",
+  policies: {},
+  maxQueue: 10_000,
+  maxBatch: 1000,
+  maxEventBytes: DEFAULT_MAX_EVENT_SIZE,
+  retention: { intervalMs: 60_000 },
+}) as AuditSettings;
+
+export interface AuditPipeline {
+  settings: AuditSettings;
+  recorder: AuditRecorder;
+  writer: AuditWriter;
+  metrics: AuditMetrics;
+  webhook: WebhookSink | undefined;
+  /**
+   * Record one of Gatehouse's own actions that no audited request carries (logins, token issue and
+   * revocation): rendered by the core, stored beside the Kubernetes events with source "gatehouse".
+   */
+  recordGatehouseEvent(e: GatehouseEvent, ctx: GatehouseEventContext): Promise<void>;
+  /** Resolve when every event recorded so far is committed. */
+  flush(): Promise<void>;
+  /** Apply retention now (it also runs on a timer). */
+  applyRetention(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Start the writer, recorder and retention over the Gatehouse store. */
+export function startAuditPipeline(
+  store: Store,
+  settings: AuditSettings,
+  fx: { log: Logger; now: () => number; registry: Registry },
+): AuditPipeline {
+  const metrics = createAuditMetrics(fx.registry);
+  const log = fx.log.child({ component: "audit" });
+  const webhook = settings.webhook
+    ? new WebhookSink("webhook", settings.webhook.target, settings.webhook.options, log, metrics)
+    : undefined;
+  const logFile = settings.logFile ? new LogFileSink(settings.logFile, log, metrics, fx.now) : undefined;
+  const writer = new AuditWriter(store.audit, {
+    maxQueue: settings.maxQueue,
+    maxBatch: settings.maxBatch,
+    lingerMs: settings.mode === "batch" ? BATCH_LINGER_MS : 0,
+    log,
+    metrics,
+    ...(webhook || logFile
+      ? {
+          onCommitted: (events: Event[]) => {
+            logFile?.write(events);
+            webhook?.enqueue(events);
+          },
+        }
+      : {}),
+  });
+  const recorder = new AuditRecorder(
+    writer,
+    { mode: settings.mode, maxEventBytes: settings.maxEventBytes },
+    log,
+    metrics,
+  );
+  const retention = startRetention(store.audit, settings.retention, { log, now: fx.now });
+  return {
+    settings,
+    recorder,
+    writer,
+    metrics,
+    webhook,
+    recordGatehouseEvent: (e, ctx) => recorder.record(renderGatehouseEvent(e, ctx), "gatehouse", ""),
+    flush: () => writer.flush(),
+    applyRetention: () => retention.runOnce(),
+    close: async () => {
+      await retention.stop();
+      await writer.close();
+      await webhook?.close();
+      logFile?.close();
+    },
+  };
+}
+export { resolveAuditSettings, type AuditSettingKey } from "./settings.js";

@@ -1,0 +1,178 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Store, UserRecord } from "../store/index.js";
+import type { IssuerOptions } from "./issuer/options.js";
+import type { SessionRepository, SessionRow } from "./issuer/repositories.js";
+import type { SigningKeys } from "./issuer/keys.js";
+import { signAccessToken } from "./issuer/tokens.js";
+
+const REFRESH_PREFIX = "ghr.";
+
+/** What a sign-in or a refresh hands the client. The refresh token is shown here only. */
+export interface TokenSet {
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  accessTokenExpiresAt: number;
+  refreshToken: string;
+  sessionId: string;
+  /** The user the session belongs to (a device-code client learns it here). */
+  user: string;
+}
+
+export type RefreshErrorCode = "Invalid" | "Reused" | "Expired" | "Revoked" | "UserDisabled";
+
+export class RefreshError extends Error {
+  constructor(readonly code: RefreshErrorCode) {
+    super(`refresh refused: ${code}`);
+    this.name = "RefreshError";
+  }
+}
+
+const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+const newRefreshToken = (): string => REFRESH_PREFIX + randomBytes(32).toString("base64url");
+
+/**
+ * Refresh sessions. Each sign-in is its own session (a laptop and a CI runner do not log each other
+ * out). Refresh tokens are opaque, stored as SHA-256, and rotate on every use; presenting an already
+ * exchanged token means it was copied, so the whole session is revoked (RFC 9700 §4.14.2).
+ * Revocation is seen by the gateway at once on this replica and within `sessionCacheMs` on others.
+ */
+export class SessionService {
+  private readonly liveCache = new Map<
+    string,
+    { until: number; live: boolean; expiresAt: number; user: string }
+  >();
+  private lastPurge = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly repo: SessionRepository,
+    private readonly keys: SigningKeys,
+    private readonly opts: IssuerOptions,
+    private readonly now: () => number,
+  ) {}
+
+  /** Start a session for a user who has just proven who they are. */
+  async start(user: UserRecord, client: string): Promise<TokenSet> {
+    const t = this.now();
+    const refreshToken = newRefreshToken();
+    const row: SessionRow = {
+      id: randomUUID(),
+      user: user.name,
+      client: client.slice(0, 200),
+      createdAt: t,
+      lastUsedAt: t,
+      expiresAt: t + this.opts.sessionAbsoluteTtlMs,
+      revokedAt: null,
+      revokedReason: null,
+    };
+    await this.repo.create(row, sha256(refreshToken));
+    await this.purgeHourly(t);
+    return this.tokens(user, row.id, refreshToken, t);
+  }
+
+  /** Exchange a refresh token for a new access token and a new refresh token. */
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    const t = this.now();
+    const hash = sha256(refreshToken);
+    const session = await this.repo.byRefreshHash(hash);
+    if (!session) {
+      const reusedIn = await this.repo.usedBy(hash);
+      if (reusedIn !== undefined) {
+        await this.revoke(reusedIn, "refresh token reused");
+        throw new RefreshError("Reused");
+      }
+      throw new RefreshError("Invalid");
+    }
+    if (session.revokedAt !== null) throw new RefreshError("Revoked");
+    if (session.expiresAt <= t || session.lastUsedAt + this.opts.refreshIdleTtlMs <= t)
+      throw new RefreshError("Expired");
+    const user = await this.store.users.get(session.user);
+    if (!user || user.disabled) throw new RefreshError("UserDisabled");
+    const next = newRefreshToken();
+    if (!(await this.repo.rotate(session.id, hash, sha256(next), t))) {
+      // Another exchange of the same token won the race: that is reuse too.
+      await this.revoke(session.id, "refresh token reused");
+      throw new RefreshError("Reused");
+    }
+    return this.tokens(user, session.id, next, t);
+  }
+
+  /** The session a refresh token belongs to (for logout by refresh token). */
+  async sessionOf(refreshToken: string): Promise<SessionRow | undefined> {
+    return this.repo.byRefreshHash(sha256(refreshToken));
+  }
+
+  get(id: string): Promise<SessionRow | undefined> {
+    return this.repo.get(id);
+  }
+
+  listLive(user?: string): Promise<SessionRow[]> {
+    return this.repo.listLive(this.now(), user);
+  }
+
+  async revoke(id: string, reason: string): Promise<boolean> {
+    const done = await this.repo.revoke(id, reason, this.now());
+    // After the store write, so no request in between can re-cache a live answer.
+    this.liveCache.delete(id);
+    return done;
+  }
+
+  /** End every session of a user (user disabled or deleted). */
+  async revokeAllFor(user: string, reason: string): Promise<number> {
+    const n = await this.repo.revokeAllFor(user, reason, this.now());
+    // After the store write, so no request in between can re-cache a live answer.
+    for (const [id, e] of this.liveCache) if (e.user === user) this.liveCache.delete(id);
+    return n;
+  }
+
+  /**
+   * The user behind a live session, or undefined when the session is revoked, past its absolute
+   * lifetime, or its user is missing or disabled. The session's state is cached for `sessionCacheMs`
+   * (revocation on this replica drops the entry); the user is read every time, so disabling or
+   * deleting a user ends their tokens at once on every replica.
+   */
+  async liveUser(sessionId: string, userName: string): Promise<UserRecord | undefined> {
+    const t = this.now();
+    let hit = this.liveCache.get(sessionId);
+    if (!hit || hit.until <= t) {
+      const s = await this.repo.get(sessionId);
+      hit = {
+        until: t + this.opts.sessionCacheMs,
+        live: s !== undefined && s.revokedAt === null,
+        expiresAt: s?.expiresAt ?? 0,
+        user: s?.user ?? "",
+      };
+      if (this.liveCache.size > 10_000) this.liveCache.clear();
+      this.liveCache.set(sessionId, hit);
+    }
+    if (!hit.live || hit.expiresAt <= t || hit.user !== userName) return undefined;
+    const u = await this.store.users.get(userName);
+    return u && !u.disabled ? u : undefined;
+  }
+
+  /**
+   * Forget ended sessions a day after they ended, and exchanged refresh tokens once any session they
+   * belonged to has passed its absolute lifetime. Runs on sign-in, at most hourly per replica.
+   */
+  private async purgeHourly(t: number): Promise<void> {
+    if (this.lastPurge + 3_600_000 > t) return;
+    this.lastPurge = t;
+    await this.repo.purge(t - 86_400_000, t - this.opts.sessionAbsoluteTtlMs - 86_400_000);
+  }
+
+  private async tokens(user: UserRecord, sid: string, refreshToken: string, t: number): Promise<TokenSet> {
+    const access = await signAccessToken(
+      this.keys,
+      this.opts,
+      { sub: user.name, uid: user.uid, groups: user.groups, sid },
+      t,
+    );
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      sessionId: sid,
+      user: user.name,
+    };
+  }
+}

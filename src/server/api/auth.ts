@@ -1,0 +1,212 @@
+import type { Logger } from "pino";
+import type { Router } from "../router.js";
+import type { RequestContext } from "../context.js";
+import type { Store, UserRecord } from "../../store/index.js";
+import type { ClusterRegistry } from "../../clusters/types.js";
+import {
+  ADMIN_GROUP,
+  AUTH_CODE_GRANT_TYPE,
+  CLI_CLIENT_ID,
+  DEVICE_GRANT_TYPE,
+  DISCOVERY_PATH,
+  JWKS_PATH,
+  RefreshError,
+  verifyPassword,
+  dummyHash,
+  type AuthorizationCodes,
+  type DeviceGrants,
+  type Issuer,
+  type LoginThrottle,
+  type TokenSet,
+} from "../../identity/index.js";
+import type { SessionRow } from "../../identity/issuer/repositories.js";
+import type { AccessEvaluator } from "../gateway/access.js";
+import { readJSONObject } from "../body.js";
+import { HttpError } from "../errors.js";
+import { writeJSON } from "../respond.js";
+import { API_PREFIX, GROUP_VERSION } from "./group.js";
+
+export interface AuthRouteDeps {
+  store: Store;
+  issuer: Issuer;
+  throttle: LoginThrottle;
+  access: AccessEvaluator;
+  clusters: ClusterRegistry;
+  devices: DeviceGrants;
+  codes: AuthorizationCodes;
+  maxBody: number;
+  log: Logger;
+}
+
+function tokenResponse(t: TokenSet): Record<string, unknown> {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: "TokenSet",
+    accessToken: t.accessToken,
+    accessTokenExpiresAt: new Date(t.accessTokenExpiresAt).toISOString(),
+    refreshToken: t.refreshToken,
+    sessionId: t.sessionId,
+    user: t.user,
+  };
+}
+
+function presentSession(s: SessionRow): Record<string, unknown> {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: "Session",
+    metadata: { name: s.id, creationTimestamp: new Date(s.createdAt).toISOString() },
+    spec: { user: s.user, client: s.client },
+    status: {
+      lastUsed: new Date(s.lastUsedAt).toISOString(),
+      expiresAt: new Date(s.expiresAt).toISOString(),
+    },
+  };
+}
+
+const field = (body: Record<string, unknown>, name: string): string => {
+  const v = body[name];
+  if (typeof v !== "string" || v === "" || v.length > 4096)
+    throw new HttpError("BadRequest", `${name}: must be a non-empty string`);
+  return v;
+};
+
+const success = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success" };
+
+/**
+ * Check a local user's password under brute-force throttling: the user, or a 401 that says nothing
+ * about whether the user exists, or a 429 while throttled (the password is then not even checked).
+ */
+export async function checkPassword(
+  deps: Pick<AuthRouteDeps, "store" | "throttle">,
+  ctx: RequestContext,
+  username: string,
+  password: string,
+): Promise<UserRecord> {
+  const address = ctx.req.socket.remoteAddress ?? "";
+  const verdict = deps.throttle.check(username, address);
+  if (verdict.kind === "throttled") {
+    ctx.log.warn({ username, address, by: verdict.by }, "sign-in throttled");
+    ctx.res.setHeader("Retry-After", String(Math.ceil(verdict.retryAfterMs / 1000)));
+    throw new HttpError("TooManyRequests", "too many failed sign-ins: try again later");
+  }
+  const user = await deps.store.users.get(username);
+  const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
+  if (!user || !ok || !user.passwordHash || user.disabled) {
+    deps.throttle.fail(username, address);
+    ctx.log.info({ username, address }, "sign-in failed");
+    throw new HttpError("Unauthorized", "invalid username or password");
+  }
+  deps.throttle.succeed(username);
+  return user;
+}
+
+/**
+ * Sign-in, refresh, logout and the issuer's public documents. Errors name no internals: a failed
+ * sign-in never says whether the user exists; a refused refresh says only that it was refused.
+ */
+export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
+  const { issuer } = deps;
+  router.add("GET", DISCOVERY_PATH, async (ctx) => writeJSON(ctx.res, 200, issuer.discovery()));
+  router.add("GET", JWKS_PATH, async (ctx) => writeJSON(ctx.res, 200, await issuer.jwks()));
+
+  router.add("POST", `${API_PREFIX}/login`, async (ctx) => {
+    const body = await readJSONObject(ctx.req, deps.maxBody);
+    const user = await checkPassword(deps, ctx, field(body, "username"), field(body, "password"));
+    const client = typeof body["client"] === "string" ? body["client"] : "";
+    const tokens = await issuer.sessions.start(user, client);
+    ctx.log.info({ username: user.name, session: tokens.sessionId }, "signed in");
+    writeJSON(ctx.res, 201, tokenResponse(tokens));
+  });
+
+  router.add("POST", `${API_PREFIX}/token`, async (ctx) => {
+    const body = await readJSONObject(ctx.req, deps.maxBody);
+    if (body["grant_type"] === AUTH_CODE_GRANT_TYPE) {
+      if (body["client_id"] !== CLI_CLIENT_ID) return writeJSON(ctx.res, 400, { error: "invalid_client" });
+      const r = await deps.codes.redeem(
+        field(body, "code"),
+        field(body, "code_verifier"),
+        field(body, "redirect_uri"),
+      );
+      if (r.kind !== "ok") return writeJSON(ctx.res, 400, { error: "invalid_grant" });
+      const tokens = await issuer.sessions.start(r.user, r.client);
+      ctx.log.info({ username: r.user.name, session: tokens.sessionId }, "signed in in a browser");
+      return writeJSON(ctx.res, 201, tokenResponse(tokens));
+    }
+    if (body["grant_type"] === DEVICE_GRANT_TYPE) {
+      const r = await deps.devices.poll(field(body, "device_code"));
+      // RFC 8628 §3.5: errors are 400 with an OAuth error code, which the polling client reads.
+      if (r.kind === "error") return writeJSON(ctx.res, 400, { error: r.error });
+      const tokens = await issuer.sessions.start(r.user, r.client);
+      ctx.log.info({ username: r.user.name, session: tokens.sessionId }, "signed in with a device code");
+      return writeJSON(ctx.res, 201, tokenResponse(tokens));
+    }
+    try {
+      writeJSON(ctx.res, 201, tokenResponse(await issuer.sessions.refresh(field(body, "refreshToken"))));
+    } catch (e) {
+      if (!(e instanceof RefreshError)) throw e;
+      const level = e.code === "Reused" ? "warn" : "info";
+      ctx.log[level]({ code: e.code }, "refresh refused");
+      throw new HttpError("Unauthorized", "the refresh token was refused: sign in again");
+    }
+  });
+
+  router.add("POST", `${API_PREFIX}/logout`, async (ctx) => {
+    const body = await readJSONObject(ctx.req, deps.maxBody);
+    const session = await issuer.sessions.sessionOf(field(body, "refreshToken"));
+    // Answer the same whether or not the token was known: logout is idempotent and reveals nothing.
+    if (session) await issuer.sessions.revoke(session.id, "logout");
+    writeJSON(ctx.res, 200, success);
+  });
+
+  const isAdmin = (ctx: RequestContext): boolean => ctx.user?.groups.includes(ADMIN_GROUP) === true;
+
+  router.add("GET", `${API_PREFIX}/sessions`, async (ctx) => {
+    const asked = ctx.url.searchParams.get("user");
+    const user = isAdmin(ctx) ? (asked ?? undefined) : ctx.user?.username;
+    const items = (await issuer.sessions.listLive(user)).map(presentSession);
+    writeJSON(ctx.res, 200, { apiVersion: GROUP_VERSION, kind: "SessionList", metadata: {}, items });
+  });
+
+  // Incident response: end every session of one user at once (administrators only).
+  router.add("DELETE", `${API_PREFIX}/sessions`, async (ctx) => {
+    const user = ctx.url.searchParams.get("user");
+    if (!isAdmin(ctx)) throw new HttpError("Forbidden", "only administrators may end other users' sessions");
+    if (!user) throw new HttpError("BadRequest", "name the user whose sessions end: ?user=NAME");
+    const n = await issuer.sessions.revokeAllFor(user, "revoked by admin");
+    ctx.log.info({ owner: user, sessions: n }, "all sessions of a user revoked");
+    writeJSON(ctx.res, 200, {
+      ...success,
+      details: { name: user, kind: "sessions" },
+      message: `${n} revoked`,
+    });
+  });
+
+  router.add("DELETE", `${API_PREFIX}/sessions/:id`, async (ctx, p) => {
+    const id = p["id"] as string;
+    const s = await issuer.sessions.get(id);
+    if (!s || (!isAdmin(ctx) && s.user !== ctx.user?.username))
+      throw new HttpError("NotFound", `sessions.gatehouse.io ${JSON.stringify(id)} not found`);
+    await issuer.sessions.revoke(
+      id,
+      isAdmin(ctx) && s.user !== ctx.user?.username ? "revoked by admin" : "logout",
+    );
+    ctx.log.info({ session: id, owner: s.user }, "session revoked");
+    writeJSON(ctx.res, 200, { ...success, details: { name: id, group: "gatehouse.io", kind: "sessions" } });
+  });
+
+  // The clusters the caller can see through the gateway (for `gatehouse login` to write contexts).
+  router.add("GET", `${API_PREFIX}/myclusters`, async (ctx) => {
+    const caller = ctx.user;
+    if (!caller) throw new HttpError("Unauthorized", "Unauthorized");
+    const actor = await deps.access.withTeams(caller);
+    const scoped = actor.extra?.["gatehouse.io/clusters"];
+    const items: { name: string; labels: Readonly<Record<string, string>> }[] = [];
+    for (const c of await deps.clusters.list()) {
+      if (scoped && !scoped.includes(c.name)) continue;
+      if (await deps.access.visible(actor, { name: c.name, labels: c.labels }))
+        items.push({ name: c.name, labels: c.labels });
+    }
+    items.sort((a, b) => a.name.localeCompare(b.name));
+    writeJSON(ctx.res, 200, { apiVersion: GROUP_VERSION, kind: "MyClusterList", metadata: {}, items });
+  });
+}
