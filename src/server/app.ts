@@ -22,6 +22,7 @@ import { buildPipeline } from "./pipeline.js";
 import { withAudit } from "./filters/audit.js";
 import { addAuditRoutes, addClusterAuditReceiver } from "./api/audit.js";
 import { startAuditPipeline, type AuditPipeline, type AuditSettings } from "../audit/index.js";
+import type { GatehouseEvent, GatehouseEventContext } from "../core/audit/index.js";
 import { createMetrics } from "./metrics.js";
 import { listen } from "./server.js";
 import { ensureSelfSigned } from "./tls.js";
@@ -126,7 +127,9 @@ export async function startGatehouse(
     // Gatehouse as token issuer; its URL is the server's own once it listens (src/identity/issuer).
     const { issuerUrl, ...lifetimes } = config.tokens;
     const issuer = createIssuer(store, keyRing, issuerOptions(issuerUrl ?? "", lifetimes), fx.now);
+    const pipeline = audit;
     const authDeps = {
+      recordEvent: (e: GatehouseEvent, c: GatehouseEventContext) => pipeline.recordGatehouseEvent(e, c),
       store,
       issuer,
       throttle: new LoginThrottle(fx.now),

@@ -25,8 +25,11 @@ import { readJSONObject } from "../body.js";
 import { HttpError } from "../errors.js";
 import { writeJSON } from "../respond.js";
 import { API_PREFIX, GROUP_VERSION } from "./group.js";
+import { formatMicroTime, type GatehouseEvent, type GatehouseEventContext } from "../../core/audit/index.js";
 
 export interface AuthRouteDeps {
+  /** Records Gatehouse's own events (logins) in the audit log. */
+  recordEvent: (e: GatehouseEvent, ctx: GatehouseEventContext) => Promise<void>;
   store: Store;
   issuer: Issuer;
   throttle: LoginThrottle;
@@ -76,8 +79,23 @@ const success = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Succe
  * Check a local user's password under brute-force throttling: the user, or a 401 that says nothing
  * about whether the user exists, or a 429 while throttled (the password is then not even checked).
  */
+/** The audit context of a Gatehouse event raised while serving this request. */
+export function eventContext(ctx: RequestContext, actor?: UserRecord): GatehouseEventContext {
+  const ua = ctx.req.headers["user-agent"];
+  return {
+    auditID: ctx.requestId,
+    requestURI: ctx.req.url ?? "",
+    sourceIPs: [ctx.req.socket.remoteAddress ?? ""],
+    ...(ua ? { userAgent: ua } : {}),
+    timestamp: formatMicroTime(Date.now()),
+    ...(actor
+      ? { actor: { username: actor.name, uid: actor.uid, groups: [...actor.groups, "system:authenticated"] } }
+      : {}),
+  };
+}
+
 export async function checkPassword(
-  deps: Pick<AuthRouteDeps, "store" | "throttle">,
+  deps: Pick<AuthRouteDeps, "store" | "throttle" | "recordEvent">,
   ctx: RequestContext,
   username: string,
   password: string,
@@ -86,6 +104,10 @@ export async function checkPassword(
   const verdict = deps.throttle.check(username, address);
   if (verdict.kind === "throttled") {
     ctx.log.warn({ username, address, by: verdict.by }, "sign-in throttled");
+    await deps.recordEvent(
+      { kind: "login.failed", provider: "local", reason: "throttled", attemptedUsername: username },
+      eventContext(ctx),
+    );
     ctx.res.setHeader("Retry-After", String(Math.ceil(verdict.retryAfterMs / 1000)));
     throw new HttpError("TooManyRequests", "too many failed sign-ins: try again later");
   }
@@ -94,6 +116,15 @@ export async function checkPassword(
   if (!user || !ok || !user.passwordHash || user.disabled) {
     deps.throttle.fail(username, address);
     ctx.log.info({ username, address }, "sign-in failed");
+    await deps.recordEvent(
+      {
+        kind: "login.failed",
+        provider: "local",
+        reason: user?.disabled ? "user disabled" : "invalid username or password",
+        attemptedUsername: username,
+      },
+      eventContext(ctx),
+    );
     throw new HttpError("Unauthorized", "invalid username or password");
   }
   deps.throttle.succeed(username);
@@ -115,6 +146,10 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
     const client = typeof body["client"] === "string" ? body["client"] : "";
     const tokens = await issuer.sessions.start(user, client);
     ctx.log.info({ username: user.name, session: tokens.sessionId }, "signed in");
+    await deps.recordEvent(
+      { kind: "login.succeeded", provider: "local", sessionId: tokens.sessionId },
+      eventContext(ctx, user),
+    );
     writeJSON(ctx.res, 201, tokenResponse(tokens));
   });
 

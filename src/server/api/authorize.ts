@@ -58,7 +58,7 @@ const loopbackTargets = ["http://127.0.0.1:*", "http://[::1]:*"];
  */
 export function addAuthorizeRoutes(
   router: Router,
-  deps: Pick<AuthRouteDeps, "store" | "throttle"> & { codes: AuthorizationCodes },
+  deps: Pick<AuthRouteDeps, "store" | "throttle" | "recordEvent"> & { codes: AuthorizationCodes },
 ): void {
   router.add("GET", AUTHORIZE_PAGE, async (ctx) => {
     const a = validate(ctx.url.searchParams);

@@ -31,7 +31,10 @@ function form(userCode: string, client: string | undefined, message = ""): strin
  */
 export function addDeviceRoutes(
   router: Router,
-  deps: Pick<AuthRouteDeps, "store" | "throttle" | "maxBody"> & { devices: DeviceGrants; issuer: Issuer },
+  deps: Pick<AuthRouteDeps, "store" | "throttle" | "maxBody" | "recordEvent"> & {
+    devices: DeviceGrants;
+    issuer: Issuer;
+  },
   now: () => number,
 ): void {
   // Anyone may start a device sign-in, and each one is stored: a few per address per minute.
