@@ -1,48 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { gatehouse, startGatehouseProcess } from "../cli/run.js";
+import { gatehouse, serveGatehouse, type ServedGatehouse } from "../cli/run.js";
 import type { Event } from "../../src/core/audit/index.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
 
 describe("gatehouse audit query, tail and verify against a running server", () => {
-  let server: ChildProcess;
+  let gh: ServedGatehouse;
   let dir = "";
-  let url = "";
-  let ca = "";
   let password = "";
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "gatehouse-audit-cli-"));
-    const s = await startGatehouseProcess(
-      ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"],
-      /serving on (https:\/\/\S+) \(CA certificate: (\S+)\)/,
-    );
-    server = s.child;
-    url = s.match[1] as string;
-    ca = s.match[2] as string;
-    password = (s.stderr().match(/keep it safe:\s+(\S+)/) as RegExpMatchArray)[1] as string;
+    gh = await serveGatehouse();
+    ({ dataDir: dir, password } = gh);
     for (const name of ["u1", "u2", "u3", "u4", "u5"]) {
       const r = await gatehouse(["users", "create", name, ...conn()], { input: password });
       expect(r.code).toBe(0);
     }
   });
-  afterAll(() => {
-    server?.kill("SIGTERM");
-  });
-  const conn = (): string[] => [
-    "--server",
-    url,
-    "--username",
-    "admin",
-    "--password-stdin",
-    "--certificate-authority",
-    ca,
-  ];
+  afterAll(() => gh?.stop());
+  const conn = (): string[] => gh.conn();
   const run = (...args: string[]) => gatehouse(["audit", ...args, ...conn()], { input: password });
 
   it("prints the Gatehouse events for user creations as a table, JSON, JSON lines and YAML", async () => {

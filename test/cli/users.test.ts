@@ -1,38 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import type { ChildProcess } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { gatehouse, startGatehouseProcess } from "./run.js";
+import { gatehouse, serveGatehouse, type ServedGatehouse } from "./run.js";
 
 describe("gatehouse users, a client of the management API", () => {
-  let server: ChildProcess;
+  let gh: ServedGatehouse;
   let url = "";
-  let ca = "";
   let password = "";
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gatehouse-users-"));
-    const s = await startGatehouseProcess(
-      ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"],
-      /serving on (https:\/\/\S+) \(CA certificate: (\S+)\)/,
-    );
-    server = s.child;
-    url = s.match[1] as string;
-    ca = s.match[2] as string;
-    password = (s.stderr().match(/keep it safe:\s+(\S+)/) as RegExpMatchArray)[1] as string;
+    gh = await serveGatehouse();
+    ({ url, password } = gh);
   });
-  afterAll(() => {
-    server?.kill("SIGTERM");
-  });
-  const conn = (): string[] => [
-    "--server",
-    url,
-    "--username",
-    "admin",
-    "--password-stdin",
-    "--certificate-authority",
-    ca,
-  ];
+  afterAll(() => gh?.stop());
+  const conn = (): string[] => gh.conn();
 
   it("creates a user and lists users as a table and as JSON", async () => {
     const created = await gatehouse(["users", "create", "carol", "--group", "dev", "ops", ...conn()], {
