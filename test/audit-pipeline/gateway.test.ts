@@ -31,15 +31,7 @@ describe("audit events for requests through the gateway (real kubectl, real clus
     alice = await fx.user("alice", ["idp:engineers"]);
     bob = await fx.user("bob");
     ops = await fx.user("ops");
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "alice-edit" },
-      spec: {
-        subjects: [{ kind: "User", name: "alice" }],
-        roleRef: { name: "edit" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
+    await fx.bind("alice-edit", ["alice"], "edit", ["cluster-1"]);
     await fx.apply("accessbindings", {
       kind: "AccessBinding",
       metadata: { name: "readers-view" },
@@ -60,15 +52,7 @@ describe("audit events for requests through the gateway (real kubectl, real clus
         rules: [{ apiGroups: [""], resources: ["users"], resourceNames: ["viewer"], verbs: ["impersonate"] }],
       },
     });
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "ops-impersonate" },
-      spec: {
-        subjects: [{ kind: "User", name: "ops" }],
-        roleRef: { name: "impersonate-viewer" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
+    await fx.bind("ops-impersonate", ["ops"], "impersonate-viewer", ["cluster-1"]);
     await fx.gh.reconciler.runOnce();
   });
   afterAll(async () => {

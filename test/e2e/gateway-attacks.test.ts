@@ -38,18 +38,7 @@ describe("the gateway refuses identity tricks and malformed requests", () => {
     fx = await startGatewayFixture(clusters, { "cluster-1": { env: "dev" } });
     alice = await fx.user("alice");
     ops = await fx.user("ops");
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "all-view" },
-      spec: {
-        subjects: [
-          { kind: "User", name: "alice" },
-          { kind: "User", name: "ops" },
-        ],
-        roleRef: { name: "view" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
+    await fx.bind("all-view", ["alice", "ops"], "view", ["cluster-1"]);
     await fx.apply("accessroles", {
       kind: "AccessRole",
       metadata: { name: "impersonate-viewers" },
@@ -60,15 +49,7 @@ describe("the gateway refuses identity tricks and malformed requests", () => {
         ],
       },
     });
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "ops-impersonate" },
-      spec: {
-        subjects: [{ kind: "User", name: "ops" }],
-        roleRef: { name: "impersonate-viewers" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
+    await fx.bind("ops-impersonate", ["ops"], "impersonate-viewers", ["cluster-1"]);
     await fx.gh.reconciler.runOnce();
   });
   afterAll(async () => {

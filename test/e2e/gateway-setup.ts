@@ -15,6 +15,8 @@ export interface GatewayFixture {
   dir: string;
   /** POST/PUT a gatehouse.io object as the admin; throws unless 2xx. */
   apply(plural: string, obj: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Bind users to a role on named clusters with an AccessBinding (the commonest test setup). */
+  bind(name: string, users: string[], role: string, clusters: string[]): Promise<Record<string, unknown>>;
   /** A user with an access key, and a kubeconfig for it with one context per cluster through the gateway. */
   user(name: string, groups?: string[]): Promise<{ token: string; kubeconfig: string }>;
 }
@@ -70,6 +72,17 @@ export async function startGatewayFixture(
     dir,
     apply: (plural, obj) =>
       send("POST", `/apis/gatehouse.io/v1alpha1/${plural}`, { apiVersion: "gatehouse.io/v1alpha1", ...obj }),
+    bind: (name, users, role, names) =>
+      send("POST", "/apis/gatehouse.io/v1alpha1/accessbindings", {
+        apiVersion: "gatehouse.io/v1alpha1",
+        kind: "AccessBinding",
+        metadata: { name },
+        spec: {
+          subjects: users.map((u) => ({ kind: "User", name: u })),
+          roleRef: { name: role },
+          clusters: { names },
+        },
+      }),
     async user(name, groups = []) {
       await send("POST", "/apis/gatehouse.io/v1alpha1/users", {
         apiVersion: "gatehouse.io/v1alpha1",

@@ -48,24 +48,8 @@ describe("streams through the gateway: exec, port-forward, logs -f and cp over S
     fx = await startGatewayFixture([cluster], { "cluster-1": {} });
     alice = await fx.user("alice");
     bob = await fx.user("bob");
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "alice-edit" },
-      spec: {
-        subjects: [{ kind: "User", name: "alice" }],
-        roleRef: { name: "edit" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
-    await fx.apply("accessbindings", {
-      kind: "AccessBinding",
-      metadata: { name: "bob-view" },
-      spec: {
-        subjects: [{ kind: "User", name: "bob" }],
-        roleRef: { name: "view" },
-        clusters: { names: ["cluster-1"] },
-      },
-    });
+    await fx.bind("alice-edit", ["alice"], "edit", ["cluster-1"]);
+    await fx.bind("bob-view", ["bob"], "view", ["cluster-1"]);
     await fx.gh.reconciler.runOnce();
   });
   afterAll(async () => {
