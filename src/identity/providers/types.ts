@@ -118,3 +118,29 @@ export class ProviderRefusedError extends Error {
     this.name = "ProviderRefusedError";
   }
 }
+
+/** The settings every provider kind shares (from `spec` of its IdentityProvider object). */
+export interface ProviderCommon {
+  name: string;
+  displayName: string;
+  /** Prepended to the username, as kube-apiserver's `--oidc-username-prefix`. */
+  usernamePrefix: string;
+  /** Prepended to every group, as kube-apiserver's `--oidc-groups-prefix`. */
+  groupsPrefix: string;
+  /** How long any one call to the provider may take before sign-in fails as unavailable. */
+  timeoutMs: number;
+}
+
+/**
+ * One provider kind: how `spec.<type>` of an IdentityProvider object is checked, which of its fields
+ * are secrets (sealed at rest with the key ring, never served back), and how a provider is built.
+ */
+export interface ProviderFactory {
+  readonly type: IdentityProvider["type"];
+  /** Every problem with `spec.<type>`, as "spec.<type>.field: what is wrong"; empty when valid. */
+  validate(section: Record<string, unknown>): string[];
+  /** Top-level field names of `spec.<type>` that hold secrets (client secret, bind password). */
+  readonly secretFields: readonly string[];
+  /** Build the provider; `section` has its secrets opened. Network work happens later, not here. */
+  create(common: ProviderCommon, section: Record<string, unknown>): IdentityProvider;
+}
