@@ -2,6 +2,14 @@ import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { Option, type Command } from "commander";
 import { CliError } from "./errors.js";
+import {
+  cacheDir,
+  CacheError,
+  freshLogin,
+  listCache,
+  LoginError,
+  type CachedLogin,
+} from "../identity/client/index.js";
 
 export interface ServerFlags {
   server?: string;
@@ -30,28 +38,60 @@ export interface ApiReply {
   body: unknown;
 }
 
-/** A client of the management API, authenticated as a local user (until `gatehouse login`). */
+/**
+ * The one login in the token cache that matches the flags: the server and user when given, else the
+ * only login there is. Several matches are an error that lists them, never a guess.
+ */
+function cachedLogin(dir: string, server: URL | undefined, user: string | undefined): CachedLogin {
+  let all: CachedLogin[];
+  try {
+    all = listCache(dir);
+  } catch (e) {
+    throw new CliError(`cannot read the token cache ${dir}: ${(e as Error).message}`);
+  }
+  const matches = all.filter((c) => (!server || c.server === server.origin) && (!user || c.user === user));
+  const who = `${user ? ` as ${user}` : ""}`;
+  if (matches.length === 0) {
+    if (!server)
+      throw new CliError(
+        "no server given: pass --server https://HOST:PORT or set GATEHOUSE_SERVER (or sign in first with gatehouse login URL)",
+      );
+    throw new CliError(
+      `not logged in to ${server.origin}${who}: run gatehouse login ${server.origin}, or pass --username with --password-stdin`,
+    );
+  }
+  if (matches.length > 1)
+    throw new CliError(
+      `several logins match (${matches.map((c) => `${c.user} at ${c.server}`).join(", ")}): pass --server and --username to choose`,
+    );
+  return matches[0] as CachedLogin;
+}
+
+/** A client of the management API: a local user's password, or the token of a `gatehouse login`. */
 export class GatehouseClient {
   private constructor(
     private readonly base: URL,
-    private readonly auth: string,
+    private readonly auth: () => Promise<string>,
     private readonly ca: Buffer | undefined,
     private readonly insecure: boolean,
   ) {}
 
+  /**
+   * The client for these flags. With a password (`--password-stdin` or $GATEHOUSE_PASSWORD) it signs
+   * in as the local user `--username`; without one it uses the login that `gatehouse login` cached for
+   * `--server` (and `--username`), refreshing its token when needed, so people who signed in through an
+   * identity provider can run management commands too.
+   */
   static fromFlags(f: ServerFlags, readStdin: () => string, env: NodeJS.ProcessEnv): GatehouseClient {
-    if (!f.server)
-      throw new CliError("no server given: pass --server https://HOST:PORT or set GATEHOUSE_SERVER");
-    let base: URL;
-    try {
-      base = new URL(f.server);
-    } catch {
-      throw new CliError(`--server: not a URL: ${f.server}`);
+    let base: URL | undefined;
+    if (f.server) {
+      try {
+        base = new URL(f.server);
+      } catch {
+        throw new CliError(`--server: not a URL: ${f.server}`);
+      }
+      if (base.protocol !== "https:") throw new CliError("--server: Gatehouse is only reached over https://");
     }
-    if (base.protocol !== "https:") throw new CliError("--server: Gatehouse is only reached over https://");
-    if (!f.username) throw new CliError("no user given: pass --username NAME or set GATEHOUSE_USERNAME");
-    const password = f.passwordStdin ? readStdin().replace(/\r?\n$/, "") : env["GATEHOUSE_PASSWORD"];
-    if (!password) throw new CliError("no password: use --password-stdin or set GATEHOUSE_PASSWORD");
     let ca: Buffer | undefined;
     if (f.certificateAuthority) {
       try {
@@ -62,8 +102,32 @@ export class GatehouseClient {
         );
       }
     }
-    const auth = `Basic ${Buffer.from(`${f.username}:${password}`).toString("base64")}`;
-    return new GatehouseClient(base, auth, ca, f.insecureSkipTlsVerify === true);
+    const password = f.passwordStdin ? readStdin().replace(/\r?\n$/, "") : env["GATEHOUSE_PASSWORD"];
+    if (password) {
+      if (!base)
+        throw new CliError("no server given: pass --server https://HOST:PORT or set GATEHOUSE_SERVER");
+      if (!f.username) throw new CliError("no user given: pass --username NAME or set GATEHOUSE_USERNAME");
+      const basic = `Basic ${Buffer.from(`${f.username}:${password}`).toString("base64")}`;
+      return new GatehouseClient(base, () => Promise.resolve(basic), ca, f.insecureSkipTlsVerify === true);
+    }
+    if (f.passwordStdin) throw new CliError("no password on standard input");
+    const login = cachedLogin(cacheDir(env), base, f.username);
+    const dir = cacheDir(env);
+    const bearer = async (): Promise<string> => {
+      try {
+        return `Bearer ${(await freshLogin(dir, login.server, login.user, Date.now)).accessToken}`;
+      } catch (e) {
+        if (e instanceof LoginError) throw new CliError(e.message, e.exit);
+        if (e instanceof CacheError) throw new CliError(e.message);
+        throw e;
+      }
+    };
+    return new GatehouseClient(
+      new URL(login.server),
+      bearer,
+      ca ?? (login.caPem ? Buffer.from(login.caPem) : undefined),
+      f.insecureSkipTlsVerify === true || login.insecureSkipTlsVerify === true,
+    );
   }
 
   /** Send a request; transport failures are CliErrors with exit code 3, HTTP errors carry the Status message. */
@@ -75,13 +139,14 @@ export class GatehouseClient {
   ): Promise<ApiReply> {
     const url = new URL(path, this.base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const authorization = await this.auth();
     const reply = await new Promise<ApiReply>((resolve, reject) => {
       const req = request(
         url,
         {
           method,
           headers: {
-            authorization: this.auth,
+            authorization,
             accept: opts.accept ?? "application/json",
             ...(payload ? { "content-type": "application/json" } : {}),
           },

@@ -9,6 +9,7 @@ import {
   deleteCache,
   deviceLogin,
   kubeconfigPath,
+  listCache,
   LoginError,
   mergeLogin,
   myClusters,
@@ -221,21 +222,30 @@ export function registerLogin(program: Command, output: Output): void {
     .command("logout")
     .description("end the session on the server and remove the cached tokens")
     .argument("<server>", "Gatehouse URL")
-    .requiredOption("--user <name>", "the user signed in")
-    .action(async (serverArg: string, f: { user: string }) =>
+    .option("--username <name>", "the user signed in (needed only when several are signed in there)")
+    .addOption(new Option("--user <name>", "same as --username").hideHelp())
+    .action(async (serverArg: string, f: { user?: string; username?: string }) =>
       asCli(async () => {
         const server = parseServer(serverArg);
         const dir = cacheDir(process.env);
-        const cached = readCache(dir, server, f.user);
-        if (!cached) {
-          output.err(`not logged in to ${server} as ${f.user}\n`);
+        const logins = listCache(dir).filter(
+          (c) => c.server === server && (!(f.username ?? f.user) || c.user === (f.username ?? f.user)),
+        );
+        if (logins.length === 0) {
+          const who = (f.username ?? f.user) ? ` as ${f.username ?? f.user}` : "";
+          output.err(`not logged in to ${server}${who}\n`);
           return;
         }
+        if (logins.length > 1)
+          throw new CliError(
+            `several users are signed in to ${server} (${logins.map((c) => c.user).join(", ")}): pass --username`,
+          );
+        const cached = logins[0] as CachedLogin;
         try {
           await serverLogout(cached);
         } finally {
           // The local copy goes even when the server cannot be told: it is ours to forget.
-          deleteCache(dir, server, f.user);
+          deleteCache(dir, server, cached.user);
         }
         output.err(`logged out of ${server}\n`);
       }),

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -94,6 +95,30 @@ export function writeCache(dir: string, entry: CachedLogin): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/** Every readable login in the cache directory (for commands that pick the one login there is). */
+export function listCache(dir: string): CachedLogin[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const out: CachedLogin[] = [];
+  for (const n of names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).sort()) {
+    const path = join(dir, n);
+    const st = statSync(path);
+    if (typeof process.getuid === "function" && st.uid !== process.getuid()) continue;
+    try {
+      const c = JSON.parse(readFileSync(path, "utf8")) as CachedLogin;
+      if (typeof c.server === "string" && typeof c.user === "string") out.push(c);
+    } catch {
+      // a torn or foreign file: not a login
+    }
+  }
+  return out;
 }
 
 export function deleteCache(dir: string, server: string, user: string): boolean {

@@ -1,5 +1,13 @@
 /** The client side of `gatehouse login`: token cache, refresh, kubeconfig merge. Used by the CLI only. */
-export { cacheDir, deleteCache, normaliseServer, readCache, CacheError, type CachedLogin } from "./cache.js";
+export {
+  cacheDir,
+  deleteCache,
+  listCache,
+  normaliseServer,
+  readCache,
+  CacheError,
+  type CachedLogin,
+} from "./cache.js";
 export { TransportError, type Endpoint } from "./http.js";
 export {
   kubeconfigPath,
