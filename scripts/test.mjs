@@ -28,6 +28,13 @@ function have(bin) {
   return spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
 }
 
+/** Whether PHP's CLI has an extension (false without PHP). */
+function hasPhpModule(name) {
+  return (
+    spawnSync("php", ["-r", `exit(extension_loaded("${name}") ? 0 : 1);`], { stdio: "ignore" }).status === 0
+  );
+}
+
 function ensureDebianPackages() {
   const needed = [];
   const pgBins = [
@@ -36,6 +43,16 @@ function ensureDebianPackages() {
     "/usr/lib/postgresql/17/bin/postgres",
   ];
   if (!pgBins.some((p) => existsSync(p))) needed.push("postgresql");
+  // Headless browser for the OIDC sign-in tests (test/identity-oidc, driven with playwright-core).
+  if (!existsSync("/usr/bin/chromium")) needed.push("chromium");
+  // OpenLDAP for the LDAP sign-in tests (test/identity-ldap, started by test/harness/slapd.ts).
+  if (!existsSync("/usr/sbin/slapd")) needed.push("slapd");
+  if (!have("ldapsearch")) needed.push("ldap-utils");
+  // SimpleSAMLphp as the SAML IdP (test/identity-saml, served by "php -S" from test/harness/simplesamlphp.ts).
+  if (!existsSync("/usr/share/simplesamlphp/www/saml2/idp/SSOService.php")) needed.push("simplesamlphp");
+  if (!have("php")) needed.push("php-cli");
+  if (!hasPhpModule("dom")) needed.push("php-xml");
+  if (!hasPhpModule("mbstring")) needed.push("php-mbstring");
   if (!have("kubectl")) {
     console.error("error: kubectl is required on PATH for the end-to-end tests");
     process.exit(2);
