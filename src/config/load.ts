@@ -36,6 +36,7 @@ const FILE_KEYS: Readonly<Record<string, keyof RawSettings>> = {
   accessTokenTtl: "accessTokenTtl",
   refreshTokenIdleTtl: "refreshTokenIdleTtl",
   sessionMaxAge: "sessionMaxAge",
+  identityProvidersFile: "identityProvidersFile",
 };
 
 /**
@@ -155,6 +156,10 @@ export function resolveConfig(sources: readonly { name: string; settings: RawSet
   const encryptionKeys = resolveKeySource(get("encryptionKeyFile"), get("encryptionKeys"), dataDir, problems);
   const audit = resolveAuditSettings(get, problems);
   const tokens = resolveTokenSettings(get, problems);
+  const idpRaw = get("identityProvidersFile")?.value;
+  if (idpRaw !== undefined && (typeof idpRaw !== "string" || idpRaw === ""))
+    problems.push(`${where("identityProvidersFile")}: expected a YAML file or a directory of them`);
+  const identityProvidersFile = typeof idpRaw === "string" && idpRaw !== "" ? resolve(idpRaw) : undefined;
 
   if (problems.length > 0 || !listen || !database) throw new ConfigError(problems);
   return deepFreeze({
@@ -167,6 +172,7 @@ export function resolveConfig(sources: readonly { name: string; settings: RawSet
     encryptionKeys,
     audit,
     tokens,
+    ...(identityProvidersFile !== undefined ? { identityProvidersFile } : {}),
   });
 }
 

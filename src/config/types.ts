@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly audit: AuditSettings;
   /** Gatehouse as token issuer: issuer URL and token lifetimes (src/identity/issuer). */
   readonly tokens: TokenSettings;
+  /** IdentityProvider objects applied at start: a YAML file or a directory of them (src/identity/providers). */
+  readonly identityProvidersFile?: string;
 }
 
 /** The raw settings as read from one source (flags, environment or file), before validation. */
@@ -52,6 +54,7 @@ export interface RawSettings {
   accessTokenTtl?: unknown;
   refreshTokenIdleTtl?: unknown;
   sessionMaxAge?: unknown;
+  identityProvidersFile?: unknown;
 }
 
 export const DEFAULTS = {
@@ -87,4 +90,5 @@ export const ENV: Readonly<Record<keyof RawSettings, string>> = {
   accessTokenTtl: "GATEHOUSE_ACCESS_TOKEN_TTL",
   refreshTokenIdleTtl: "GATEHOUSE_REFRESH_TOKEN_IDLE_TTL",
   sessionMaxAge: "GATEHOUSE_SESSION_MAX_AGE",
+  identityProvidersFile: "GATEHOUSE_IDENTITY_PROVIDERS_FILE",
 };

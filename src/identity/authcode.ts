@@ -42,7 +42,9 @@ export function pkceChallenge(verifier: string): string {
   return sha256(verifier).toString("base64url");
 }
 
-export type RedeemResult = { kind: "ok"; user: UserRecord; client: string } | { kind: "invalid_grant" };
+export type RedeemResult =
+  | { kind: "ok"; user: UserRecord; client: string; provider: string; sealedIdentity?: string }
+  | { kind: "invalid_grant" };
 
 interface Body extends Record<string, unknown> {
   user: string;
@@ -50,6 +52,10 @@ interface Body extends Record<string, unknown> {
   redirectUri: string;
   client: string;
   expiresAt: number;
+  /** Who vouched for the person: "local", or the IdentityProvider's name. */
+  provider?: string;
+  /** When an identity provider signed the person in: its identity, sealed (see SessionService.start). */
+  sealedIdentity?: string;
 }
 
 /** Authorization codes: single use, one minute, bound to the PKCE challenge and the redirect URI. */
@@ -61,7 +67,13 @@ export class AuthorizationCodes {
     private readonly now: () => number,
   ) {}
 
-  async issue(user: string, challenge: string, redirectUri: string, client: string): Promise<string> {
+  async issue(
+    user: string,
+    challenge: string,
+    redirectUri: string,
+    client: string,
+    upstream?: { provider: string; sealedIdentity?: string },
+  ): Promise<string> {
     const code = randomBytes(32).toString("base64url");
     const t = this.now();
     await this.purgeExpired(t);
@@ -71,6 +83,7 @@ export class AuthorizationCodes {
       redirectUri,
       client: client.slice(0, 200),
       expiresAt: t + LIFETIME_MS,
+      ...(upstream !== undefined ? upstream : {}),
     };
     await this.store.objects.create(this.key(code), randomBytes(16).toString("hex"), body, t);
     return code;
@@ -99,7 +112,13 @@ export class AuthorizationCodes {
       return { kind: "invalid_grant" };
     const user = await this.store.users.get(b.user);
     if (!user || user.disabled) return { kind: "invalid_grant" };
-    return { kind: "ok", user, client: b.client };
+    return {
+      kind: "ok",
+      user,
+      client: b.client,
+      provider: b.provider ?? "local",
+      ...(b.sealedIdentity !== undefined ? { sealedIdentity: b.sealedIdentity } : {}),
+    };
   }
 
   /** Delete codes never redeemed, at most hourly per replica. */

@@ -1,4 +1,4 @@
-import type { Store } from "../store/index.js";
+import type { Store, UserRecord } from "../store/index.js";
 import type { Authenticator } from "./authenticator.js";
 import { dummyHash, verifyPassword } from "./passwords.js";
 
@@ -9,7 +9,11 @@ export const ADMIN_GROUP = "gatehouse:admins";
  * HTTP Basic authentication for local users (break-glass administrators). Used by the CLI until
  * Gatehouse-issued tokens take over; always over TLS.
  */
-export function basicAuthenticator(store: Store): Authenticator {
+export function basicAuthenticator(
+  store: Store,
+  /** Users with a second factor cannot use Basic (it has no place for a one-time code). */
+  secondFactor?: { enrolled(u: UserRecord): Promise<boolean> },
+): Authenticator {
   return {
     async authenticate(headers) {
       const h = headers.authorization;
@@ -29,6 +33,8 @@ export function basicAuthenticator(store: Store): Authenticator {
       if (!user || !ok || !user.passwordHash)
         return { kind: "rejected", reason: "invalid username or password" };
       if (user.disabled) return { kind: "rejected", reason: "user is disabled" };
+      if (await secondFactor?.enrolled(user))
+        return { kind: "rejected", reason: "this user has TOTP: sign in with gatehouse login instead" };
       return {
         kind: "authenticated",
         method: "basic",

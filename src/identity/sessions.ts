@@ -28,6 +28,18 @@ export class RefreshError extends Error {
 }
 
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+/**
+ * The identity provider behind sessions (src/identity/providers/upstream.ts): told which provider
+ * signed a session in, and asked at each refresh whether the person may go on (and with which groups).
+ */
+export interface SessionUpstream {
+  attach(sessionId: string, sealedIdentity: string): Promise<void>;
+  recheck(
+    sessionId: string,
+    user: UserRecord,
+  ): Promise<{ kind: "ok"; user: UserRecord } | { kind: "gone"; reason: string }>;
+}
 const newRefreshToken = (): string => REFRESH_PREFIX + randomBytes(32).toString("base64url");
 
 /**
@@ -42,6 +54,7 @@ export class SessionService {
     { until: number; live: boolean; expiresAt: number; user: string }
   >();
   private lastPurge = 0;
+  private upstream: SessionUpstream | undefined;
 
   constructor(
     private readonly store: Store,
@@ -51,8 +64,16 @@ export class SessionService {
     private readonly now: () => number,
   ) {}
 
-  /** Start a session for a user who has just proven who they are. */
-  async start(user: UserRecord, client: string): Promise<TokenSet> {
+  /** Set once at start, when the identity providers are known. */
+  useUpstream(u: SessionUpstream): void {
+    this.upstream = u;
+  }
+
+  /**
+   * Start a session for a user who has just proven who they are; `sealedIdentity` when an identity
+   * provider vouched for them (re-checked there at every refresh).
+   */
+  async start(user: UserRecord, client: string, sealedIdentity?: string): Promise<TokenSet> {
     const t = this.now();
     const refreshToken = newRefreshToken();
     const row: SessionRow = {
@@ -66,6 +87,10 @@ export class SessionService {
       revokedReason: null,
     };
     await this.repo.create(row, sha256(refreshToken));
+    if (sealedIdentity !== undefined) {
+      if (!this.upstream) throw new Error("a provider sign-in needs the identity providers wired in");
+      await this.upstream.attach(row.id, sealedIdentity);
+    }
     await this.purgeHourly(t);
     return this.tokens(user, row.id, refreshToken, t);
   }
@@ -86,13 +111,22 @@ export class SessionService {
     if (session.revokedAt !== null) throw new RefreshError("Revoked");
     if (session.expiresAt <= t || session.lastUsedAt + this.opts.refreshIdleTtlMs <= t)
       throw new RefreshError("Expired");
-    const user = await this.store.users.get(session.user);
+    let user = await this.store.users.get(session.user);
     if (!user || user.disabled) throw new RefreshError("UserDisabled");
     const next = newRefreshToken();
     if (!(await this.repo.rotate(session.id, hash, sha256(next), t))) {
       // Another exchange of the same token won the race: that is reuse too.
       await this.revoke(session.id, "refresh token reused");
       throw new RefreshError("Reused");
+    }
+    if (this.upstream) {
+      // After the rotation, so a copied refresh token cannot make the provider be asked twice.
+      const verdict = await this.upstream.recheck(session.id, user);
+      if (verdict.kind === "gone") {
+        await this.revoke(session.id, `identity provider: ${verdict.reason}`.slice(0, 200));
+        throw new RefreshError("UserDisabled");
+      }
+      user = verdict.user;
     }
     return this.tokens(user, session.id, next, t);
   }

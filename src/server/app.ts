@@ -14,13 +14,20 @@ import {
   unionAuthenticator,
 } from "../identity/index.js";
 import { addAuthRoutes } from "./api/auth.js";
+import { addTotpRoutes } from "./api/totp.js";
+import { TotpEnrolments } from "../identity/totp.js";
 import { addTokenReviewRoute } from "./api/tokenreview.js";
 import { addDeviceRoutes } from "./api/device.js";
 import { addAuthorizeRoutes } from "./api/authorize.js";
+import { addIdpRoutes } from "./api/idp.js";
+import { addSamlMetadataRoute } from "./api/saml-metadata.js";
+import { addIdentityProviderTestRoute } from "./api/idp-admin.js";
+import { startIdentityProviders } from "./identity-providers.js";
 import { Router } from "./router.js";
 import { buildPipeline } from "./pipeline.js";
 import { withAudit } from "./filters/audit.js";
-import { addAuditRoutes, addClusterAuditReceiver } from "./api/audit.js";
+import { addAuditRoutes, addClusterAuditReceiver, auditPolicyKind } from "./api/audit.js";
+import { withFailedAuthenticationAudit } from "./filters/audit-unauthenticated.js";
 import { startAuditPipeline, type AuditPipeline, type AuditSettings } from "../audit/index.js";
 import type { GatehouseEvent, GatehouseEventContext } from "../core/audit/index.js";
 import { createMetrics } from "./metrics.js";
@@ -38,6 +45,14 @@ import { GATEWAY_PREFIX } from "./gateway/target.js";
 import { UpstreamPools } from "./gateway/upstream.js";
 import type { ClusterRegistry } from "../clusters/types.js";
 import { startRbacReconciler, type RbacReconciler } from "./rbac-reconciler.js";
+import { tenantKind } from "./api/kinds/tenant.js";
+import {
+  addTenancyRoutes,
+  startTenancyReconciler,
+  TenancyService,
+  tenancyGateway,
+  type TenancyReconciler,
+} from "./tenancy/index.js";
 import {
   clusterKind,
   clusterSealedKind,
@@ -64,8 +79,12 @@ export interface Gatehouse {
   url: string;
   caFile: string | undefined;
   store: Store;
+  /** Requests served by HTTP version ("1.1", "2.0"), for tests and diagnostics. */
+  protocolStats(): Readonly<Record<string, number>>;
   /** Keeps the clusters' RBAC in step with the access bindings; runOnce() to wait for it. */
   reconciler: RbacReconciler;
+  /** Keeps tenant spaces as their tenants say (drift repair); runOnce() to wait for it. */
+  tenancy: TenancyReconciler;
   /** The audit pipeline; flush() to wait until recorded events are stored. */
   audit: AuditPipeline;
   close(): Promise<void>;
@@ -116,6 +135,7 @@ export async function startGatehouse(
       now: fx.now,
       registry: metrics.registry,
     });
+    await audit.clusterPolicies.refresh();
     addAuditRoutes(router, { store, maxBody: config.maxRequestBodyBytes, flush: audit.flush });
     addHealthRoutes(router, { store, metrics });
     addDiscoveryRoutes(router);
@@ -128,7 +148,18 @@ export async function startGatehouse(
     const { issuerUrl, ...lifetimes } = config.tokens;
     const issuer = createIssuer(store, keyRing, issuerOptions(issuerUrl ?? "", lifetimes), fx.now);
     const pipeline = audit;
+    const idps = await startIdentityProviders(config, {
+      store,
+      keyRing,
+      issuer,
+      log: fx.log,
+      now: fx.now,
+      startupError: (m, hint) => new StartupError(m, hint),
+    });
     const authDeps = {
+      providers: idps.registry,
+      upstream: idps.upstream,
+      totp: new TotpEnrolments(store, keyRing, fx.now),
       recordEvent: (e: GatehouseEvent, c: GatehouseEventContext) => pipeline.recordGatehouseEvent(e, c),
       store,
       issuer,
@@ -141,8 +172,11 @@ export async function startGatehouse(
       log: fx.log,
     };
     addAuthRoutes(router, authDeps);
+    addTotpRoutes(router, { ...authDeps, issuerName: "Gatehouse" });
     addDeviceRoutes(router, authDeps, fx.now);
     addAuthorizeRoutes(router, authDeps);
+    addIdpRoutes(router, { ...authDeps, pending: idps.pending, upstream: idps.upstream, now: fx.now });
+    addSamlMetadataRoute(router, { providers: idps.registry, issuer });
     addTokenReviewRoute(router, { issuer, maxBody: config.maxRequestBodyBytes });
     const reconciler = startRbacReconciler({
       registry: clusters,
@@ -172,7 +206,39 @@ export async function startGatehouse(
       },
     };
     addResourceRoutes(router, clusterKind(keyRing), clusterDeps);
-    addReencryptRoute(router, { store, keyRing, kinds: [clusterSealedKind], onChange: clusterDeps.onChange });
+    const policies = audit.clusterPolicies;
+    addResourceRoutes(router, auditPolicyKind, { ...resourceDeps, onChange: () => void policies.refresh() });
+    const tenancyService = new TenancyService({
+      store,
+      clusters,
+      log: fx.log.child({ component: "tenancy" }),
+      now: fx.now,
+      onAccessChange,
+    });
+    const tenancy = startTenancyReconciler({
+      service: tenancyService,
+      clusters,
+      log: fx.log.child({ component: "tenancy" }),
+      intervalMs: 30_000,
+    });
+    addResourceRoutes(router, tenantKind, { ...resourceDeps, onChange: () => tenancy.trigger() });
+    addTenancyRoutes(router, {
+      service: tenancyService,
+      access,
+      clusters,
+      maxBody: config.maxRequestBodyBytes,
+    });
+    addResourceRoutes(router, idps.kind, { ...resourceDeps, onChange: () => idps.registry.invalidate() });
+    addIdentityProviderTestRoute(router, { providers: idps.registry });
+    addReencryptRoute(router, {
+      store,
+      keyRing,
+      kinds: [clusterSealedKind, idps.sealedKind],
+      onChange: () => {
+        clusterDeps.onChange();
+        idps.registry.invalidate();
+      },
+    });
     router.prefix(
       GATEWAY_PREFIX,
       gatewayHandler({
@@ -181,19 +247,30 @@ export async function startGatehouse(
         pools,
         responseTimeoutMs: 60_000,
         maxBodyBytes: config.maxRequestBodyBytes,
+        tenancy: tenancyGateway({
+          service: tenancyService,
+          access,
+          maxBodyBytes: config.maxRequestBodyBytes,
+        }),
       }),
     );
     // Replicas sharing PostgreSQL see each other's access changes within this interval.
-    const refresh = setInterval(() => access.invalidate(), 5_000);
+    const refresh = setInterval(() => void access.refresh().catch(() => undefined), 5_000);
     refresh.unref();
     const handler = buildPipeline({
       authn: unionAuthenticator([
         issuer.authenticator,
-        basicAuthenticator(store),
+        basicAuthenticator(store, authDeps.totp),
         accessKeyAuthenticator(store, fx.now),
       ]),
       metrics,
-      audit: withAudit({ recorder: audit.recorder, policies: auditSettings.policies, now: fx.now }),
+      audit: withAudit({ recorder: audit.recorder, policies: audit.clusterPolicies.set, now: fx.now }),
+      failedAuthnAudit: withFailedAuthenticationAudit({
+        recorder: audit.recorder,
+        policies: audit.clusterPolicies.set,
+        limiter: audit.unauthenticated,
+        now: fx.now,
+      }),
       route: router.handler(),
     });
     const server = await listen(
@@ -222,6 +299,7 @@ export async function startGatehouse(
     if (password !== undefined) fx.onAdminPassword(password);
     issuer.useUrlIfUnset(server.url);
     fx.log.info({ url: server.url, store: describeLocation(config.database) }, "Gatehouse is serving");
+    idps.reportProblems();
     const stopHealthChecks = startHealthChecks(clusters, store, {
       intervalMs: CLUSTER_HEALTH_INTERVAL_MS,
       log: fx.log.child({ component: "cluster-health" }),
@@ -231,12 +309,17 @@ export async function startGatehouse(
       url: server.url,
       caFile: tls.caFile,
       store,
+      protocolStats: server.protocolStats,
       reconciler,
+      tenancy,
       audit,
       close: async () => {
         reconciler.stop();
+        tenancy.stop();
         clearInterval(refresh);
         await stopHealthChecks();
+        idps.stop();
+        await idps.registry.close();
         pools.close();
         await server.close();
         await audit?.close();

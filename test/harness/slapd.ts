@@ -91,8 +91,23 @@ function directory(): { dn: string; attrs: Record<string, string | string[]> }[]
         ...(p.employeeType ? { employeeType: p.employeeType } : {}),
       },
     })),
+    // Active Directory-shaped people: sAMAccountName and userAccountControl (514 = 512 | ACCOUNTDISABLE).
+    ...[
+      { sam: "judy", uac: "512" },
+      { sam: "ivan", uac: "514" },
+    ].map(({ sam, uac }) => ({
+      dn: `cn=${sam},ou=people,${BASE_DN}`,
+      attrs: {
+        objectClass: ["inetOrgPerson", "extensibleObject"],
+        cn: sam,
+        sn: sam,
+        sAMAccountName: sam,
+        userAccountControl: uac,
+        userPassword: `${sam}-pw`,
+      },
+    })),
     group("developers", [u("alice")]),
-    group("admins", [u("bob")]),
+    group("admins", [u("bob"), `cn=judy,ou=people,${BASE_DN}`]),
     group("platform", [g("developers")]),
     group("engineering", [g("platform")]),
     // A member must exist when added, so the cycle is closed after both exist (startSlapd).
@@ -172,6 +187,14 @@ function configLdif(dir: string): string {
   const schemas = ["core", "cosine", "inetorgperson", "nis"]
     .map((s) => readFileSync(`/etc/ldap/schema/${s}.ldif`, "utf8"))
     .join("\n");
+  // Two Active Directory attributes (with AD's OIDs) for AD-shaped users; Debian's msuser schema
+  // would clash with the memberof overlay's memberOf.
+  const adLite = `dn: cn=adlite,cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: adlite
+olcAttributeTypes: ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+`;
   return `dn: cn=config
 objectClass: olcGlobal
 cn: config
@@ -193,6 +216,7 @@ objectClass: olcSchemaConfig
 cn: schema
 
 ${schemas}
+${adLite}
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
 objectClass: olcFrontendConfig

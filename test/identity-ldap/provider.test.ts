@@ -298,3 +298,54 @@ describe("LDAP provider against a server that accepts and never answers", () => 
     expect((e as Error).message).toMatch(/did not answer in time/);
   });
 });
+
+describe("Active Directory-shaped entries (sAMAccountName, userAccountControl) on slapd", () => {
+  let slapd: TestSlapd;
+  beforeAll(async () => {
+    slapd = await startSlapd();
+  });
+  afterAll(async () => {
+    await slapd?.destroy();
+  });
+  const ad = (s: TestSlapd): PasswordProvider =>
+    make(s, {
+      activeDirectory: true,
+      nestedGroups: false,
+      groupSearch: undefined,
+      memberOfAttribute: "memberOf",
+      userSearch: {
+        baseDN: `ou=people,${BASE_DN}`,
+        filter: "(objectClass=person)",
+        usernameAttribute: "sAMAccountName",
+      },
+    });
+
+  it("signs in an enabled account by sAMAccountName with its memberOf groups", async () => {
+    const id = await ad(slapd).authenticate("judy", "judy-pw", sig());
+    expect(id).toMatchObject({ username: "judy", groups: ["ldap:admins"] });
+  });
+
+  it("refuses an account with userAccountControl ACCOUNTDISABLE, even with the right password", async () => {
+    expect(await ad(slapd).authenticate("ivan", "ivan-pw", sig())).toBeUndefined();
+  });
+
+  it("recheck: disabling the account ends the session", async () => {
+    const p = ad(slapd);
+    const judy = await p.authenticate("judy", "judy-pw", sig());
+    expect(judy).toBeDefined();
+    const { Change, Attribute } = await import("ldapts");
+    await slapd.asRoot((c) =>
+      c.modify(
+        `cn=judy,ou=people,${BASE_DN}`,
+        new Change({
+          operation: "replace",
+          modification: new Attribute({ type: "userAccountControl", values: ["514"] }),
+        }),
+      ),
+    );
+    expect(await p.recheck?.(judy as NonNullable<typeof judy>, sig())).toEqual({
+      kind: "gone",
+      reason: "disabled in the directory",
+    });
+  });
+});

@@ -32,11 +32,17 @@ describe("browser sign-in: authorization code with PKCE and a loopback redirect"
     await fx?.gh.close();
   });
 
-  const submit = (fields: Record<string, string>): Promise<Reply> =>
-    call(fx.gh.url, fx.ca, "POST", "/authorize", {
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(fields).toString(),
+  /** Open the page first, as a browser does: it sets the anti-CSRF cookie and the form's field. */
+  const submit = async (fields: Record<string, string>): Promise<Reply> => {
+    const { username: _u, password: _p, ...query } = fields;
+    const page = await call(fx.gh.url, fx.ca, "GET", `/authorize?${new URLSearchParams(query).toString()}`);
+    const cookie = String(page.headers["set-cookie"] ?? "").split(";")[0] ?? "";
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    return call(fx.gh.url, fx.ca, "POST", "/authorize", {
+      headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams({ ...fields, ...(csrf ? { csrf } : {}) }).toString(),
     });
+  };
   const params = (redirect: string, challenge: string): Record<string, string> => ({
     response_type: "code",
     client_id: "gatehouse-cli",

@@ -18,6 +18,7 @@ import {
   readCache,
   readKubeconfig,
   serverLogout,
+  TotpRequiredError,
   TransportError,
   writeKubeconfig,
   type CachedLogin,
@@ -105,11 +106,11 @@ function openBrowser(url: string): void {
   }
 }
 
-/** Read a password from the terminal without echoing it. */
-async function promptPassword(output: Output): Promise<string> {
+/** Read a password (or a one-time code) from the terminal without echoing it. */
+async function promptPassword(output: Output, prompt = "Password: "): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new CliError("no password: use --password-stdin, GATEHOUSE_PASSWORD or a terminal");
-  output.err("Password: ");
+  output.err(prompt);
   stdin.setRawMode(true);
   stdin.resume();
   let pw = "";
@@ -143,6 +144,8 @@ interface LoginFlags {
   browser?: boolean;
   username?: string;
   passwordStdin?: boolean;
+  provider?: string;
+  totpStdin?: boolean;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
   kubeconfig?: string;
@@ -161,6 +164,16 @@ export function registerLogin(program: Command, output: Output): void {
     .option(
       "--password-stdin",
       "read the password from standard input (else $GATEHOUSE_PASSWORD, else a prompt)",
+    )
+    .addOption(
+      new Option(
+        "--provider <name>",
+        "with --username: the LDAP / Active Directory identity provider that checks the password (default: a local user)",
+      ).env("GATEHOUSE_PROVIDER"),
+    )
+    .option(
+      "--totp-stdin",
+      "read the one-time code of a local user with TOTP from standard input (after the password's line with --password-stdin; else a prompt)",
     )
     .addOption(
       new Option("--certificate-authority <file>", "CA certificate that signed Gatehouse's certificate").env(
@@ -208,12 +221,29 @@ export function registerLogin(program: Command, output: Output): void {
           output.err(`signed in to ${server} as ${login.user}\n`);
           return writeContexts(login, f.kubeconfig, output);
         }
+        // With both --password-stdin and --totp-stdin, standard input holds the password's line, then the code's.
+        const stdinLines = f.passwordStdin || f.totpStdin ? readFileSync(0, "utf8").split(/\r?\n/) : [];
         const password = f.passwordStdin
-          ? readFileSync(0, "utf8").replace(/\r?\n$/, "")
+          ? (stdinLines.shift() ?? "")
           : (process.env["GATEHOUSE_PASSWORD"] ?? (await promptPassword(output)));
         if (password === "") throw new CliError("empty password");
-        const login = await passwordLogin(ep, cacheDir(process.env), f.username, password, client);
-        output.err(`signed in to ${server} as ${f.username}\n`);
+        const totp = f.totpStdin ? (stdinLines.shift() ?? "").trim() : undefined;
+        if (totp === "") throw new CliError("--totp-stdin: no one-time code on standard input");
+        const extra = { ...(f.provider ? { provider: f.provider } : {}), ...(totp ? { totp } : {}) };
+        const signIn = (x: typeof extra) =>
+          passwordLogin(ep, cacheDir(process.env), f.username as string, password, client, x);
+        let login: CachedLogin;
+        try {
+          login = await signIn(extra);
+        } catch (e) {
+          if (!(e instanceof TotpRequiredError) || totp !== undefined) throw e;
+          if (!process.stdin.isTTY)
+            throw new CliError(`${f.username} signs in with a one-time code too: pass it with --totp-stdin`);
+          login = await signIn({ ...extra, totp: (await promptPassword(output, "One-time code: ")).trim() });
+        }
+        output.err(
+          `signed in to ${server} as ${f.username}${f.provider ? ` (through ${f.provider})` : ""}\n`,
+        );
         await writeContexts(login, f.kubeconfig, output);
       }),
     );

@@ -37,6 +37,7 @@ interface ServeFlags {
   accessTokenTtl?: string;
   refreshTokenIdleTtl?: string;
   sessionMaxAge?: string;
+  identityProvidersFile?: string;
 }
 
 export function registerServe(program: Command, output: Output): void {
@@ -74,6 +75,10 @@ export function registerServe(program: Command, output: Output): void {
     .option(
       "--session-max-age <duration>",
       `a session ends this long after sign-in (default 7d) [env ${ENV.sessionMaxAge}]`,
+    )
+    .option(
+      "--identity-providers-file <path>",
+      `IdentityProvider objects (YAML file or directory) applied at start [env ${ENV.identityProvidersFile}]`,
     )
     .option(
       "--audit-policy-file <file>",
@@ -193,6 +198,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ReturnTyp
     if (flags.accessTokenTtl !== undefined) f.accessTokenTtl = flags.accessTokenTtl;
     if (flags.refreshTokenIdleTtl !== undefined) f.refreshTokenIdleTtl = flags.refreshTokenIdleTtl;
     if (flags.sessionMaxAge !== undefined) f.sessionMaxAge = flags.sessionMaxAge;
+    if (flags.identityProvidersFile !== undefined) f.identityProvidersFile = flags.identityProvidersFile;
     sources.push({ name: "flags", settings: f });
     return resolveConfig(sources);
   } catch (e) {

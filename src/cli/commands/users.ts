@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { addServerOptions, GatehouseClient, type ServerFlags } from "../client.js";
 import { formatTable, toYaml, type Output } from "../io.js";
 import { outputOption } from "../program.js";
+import { registerUserTotp } from "./users-totp.js";
 
 const BASE = "/apis/gatehouse.io/v1alpha1/users";
 
@@ -65,6 +66,8 @@ export function registerUsers(program: Command, output: Output): void {
       });
       output.out(`user/${name} created\n`);
     });
+
+  registerUserTotp(users, client, output);
 
   addServerOptions(users.command("delete").description("delete a user").argument("<name>")).action(
     async (name: string, f: ServerFlags) => {

@@ -25,5 +25,6 @@ export {
   myClusters,
   passwordLogin,
   serverLogout,
+  TotpRequiredError,
 } from "./session.js";
 export { browserLogin } from "./browser.js";

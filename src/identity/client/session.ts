@@ -21,6 +21,14 @@ export class LoginError extends Error {
   }
 }
 
+/** The password was right and the user has TOTP: ask for the one-time code and sign in again. */
+export class TotpRequiredError extends LoginError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "TotpRequiredError";
+  }
+}
+
 /** The cache entry for a TokenSet answer. */
 export function tokensFrom(r: JsonReply, ep: Endpoint, user: string): CachedLogin {
   const b = r.body;
@@ -51,8 +59,13 @@ export async function passwordLogin(
   user: string,
   password: string,
   client: string,
+  /** `provider`: an LDAP/AD IdentityProvider's name; `totp`: a local user's one-time code. */
+  extra: { provider?: string; totp?: string } = {},
 ): Promise<CachedLogin> {
-  const r = await callJson(ep, "POST", `${API}/login`, { body: { username: user, password, client } });
+  const body = { username: user, password, client, ...extra };
+  const r = await callJson(ep, "POST", `${API}/login`, { body });
+  if (r.status === 401 && JSON.stringify(r.body["details"] ?? {}).includes('"TOTPRequired"'))
+    throw new TotpRequiredError(`sign-in refused: ${statusMessage(r)}`);
   if (r.status !== 201) throw refused("sign-in refused", r);
   const entry = tokensFrom(r, ep, user);
   writeCache(dir, entry);

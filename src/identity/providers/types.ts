@@ -125,6 +125,11 @@ export interface ProviderCommon {
   displayName: string;
   /** Prepended to the username, as kube-apiserver's `--oidc-username-prefix`. */
   usernamePrefix: string;
+  /**
+   * True when `spec.usernamePrefix` was not set, so a kind may apply its own default (OIDC: the
+   * issuer URL and "#" unless the username claim is `email`, as kube-apiserver does).
+   */
+  usernamePrefixDefaulted?: boolean;
   /** Prepended to every group, as kube-apiserver's `--oidc-groups-prefix`. */
   groupsPrefix: string;
   /** How long any one call to the provider may take before sign-in fails as unavailable. */

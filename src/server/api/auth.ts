@@ -11,8 +11,6 @@ import {
   DISCOVERY_PATH,
   JWKS_PATH,
   RefreshError,
-  verifyPassword,
-  dummyHash,
   type AuthorizationCodes,
   type DeviceGrants,
   type Issuer,
@@ -25,6 +23,7 @@ import { readJSONObject } from "../body.js";
 import { HttpError } from "../errors.js";
 import { writeJSON } from "../respond.js";
 import { API_PREFIX, GROUP_VERSION } from "./group.js";
+import { signInWithPassword, type PasswordSignInDeps } from "./password-signin.js";
 import { formatMicroTime, type GatehouseEvent, type GatehouseEventContext } from "../../core/audit/index.js";
 
 export interface AuthRouteDeps {
@@ -39,6 +38,10 @@ export interface AuthRouteDeps {
   codes: AuthorizationCodes;
   maxBody: number;
   log: Logger;
+  /** Password identity providers (LDAP, AD), the sealing of their identities, local users' TOTP. */
+  providers?: NonNullable<PasswordSignInDeps["providers"]>;
+  upstream?: NonNullable<PasswordSignInDeps["upstream"]>;
+  totp?: NonNullable<PasswordSignInDeps["totp"]>;
 }
 
 function tokenResponse(t: TokenSet): Record<string, unknown> {
@@ -75,10 +78,6 @@ const field = (body: Record<string, unknown>, name: string): string => {
 
 const success = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success" };
 
-/**
- * Check a local user's password under brute-force throttling: the user, or a 401 that says nothing
- * about whether the user exists, or a 429 while throttled (the password is then not even checked).
- */
 /** The audit context of a Gatehouse event raised while serving this request. */
 export function eventContext(ctx: RequestContext, actor?: UserRecord): GatehouseEventContext {
   const ua = ctx.req.headers["user-agent"];
@@ -94,41 +93,20 @@ export function eventContext(ctx: RequestContext, actor?: UserRecord): Gatehouse
   };
 }
 
+/**
+ * Check a password (a local user's, or at the password identity provider named `provider`) under
+ * brute-force throttling; see signInWithPassword in password-signin.ts for every answer.
+ */
 export async function checkPassword(
-  deps: Pick<AuthRouteDeps, "store" | "throttle" | "recordEvent">,
+  deps: PasswordSignInDeps,
   ctx: RequestContext,
   username: string,
   password: string,
+  provider = "",
+  totp?: string,
 ): Promise<UserRecord> {
-  const address = ctx.req.socket.remoteAddress ?? "";
-  const verdict = deps.throttle.check(username, address);
-  if (verdict.kind === "throttled") {
-    ctx.log.warn({ username, address, by: verdict.by }, "sign-in throttled");
-    await deps.recordEvent(
-      { kind: "login.failed", provider: "local", reason: "throttled", attemptedUsername: username },
-      eventContext(ctx),
-    );
-    ctx.res.setHeader("Retry-After", String(Math.ceil(verdict.retryAfterMs / 1000)));
-    throw new HttpError("TooManyRequests", "too many failed sign-ins: try again later");
-  }
-  const user = await deps.store.users.get(username);
-  const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
-  if (!user || !ok || !user.passwordHash || user.disabled) {
-    deps.throttle.fail(username, address);
-    ctx.log.info({ username, address }, "sign-in failed");
-    await deps.recordEvent(
-      {
-        kind: "login.failed",
-        provider: "local",
-        reason: user?.disabled ? "user disabled" : "invalid username or password",
-        attemptedUsername: username,
-      },
-      eventContext(ctx),
-    );
-    throw new HttpError("Unauthorized", "invalid username or password");
-  }
-  deps.throttle.succeed(username);
-  return user;
+  const creds = { username, password, provider, ...(totp !== undefined ? { totp } : {}) };
+  return (await signInWithPassword(deps, ctx, creds, (c) => eventContext(c))).user;
 }
 
 /**
@@ -142,12 +120,26 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
 
   router.add("POST", `${API_PREFIX}/login`, async (ctx) => {
     const body = await readJSONObject(ctx.req, deps.maxBody);
-    const user = await checkPassword(deps, ctx, field(body, "username"), field(body, "password"));
+    const optional = (name: string): string | undefined =>
+      body[name] === undefined || body[name] === "" ? undefined : field(body, name);
+    const provider = optional("provider");
+    const totp = optional("totp");
+    const { user, sealedIdentity, ...via } = await signInWithPassword(
+      deps,
+      ctx,
+      {
+        username: field(body, "username"),
+        password: field(body, "password"),
+        ...(provider !== undefined ? { provider } : {}),
+        ...(totp !== undefined ? { totp } : {}),
+      },
+      (c) => eventContext(c),
+    );
     const client = typeof body["client"] === "string" ? body["client"] : "";
-    const tokens = await issuer.sessions.start(user, client);
-    ctx.log.info({ username: user.name, session: tokens.sessionId }, "signed in");
+    const tokens = await issuer.sessions.start(user, client, sealedIdentity);
+    ctx.log.info({ username: user.name, provider: via.provider, session: tokens.sessionId }, "signed in");
     await deps.recordEvent(
-      { kind: "login.succeeded", provider: "local", sessionId: tokens.sessionId },
+      { kind: "login.succeeded", provider: via.provider, sessionId: tokens.sessionId },
       eventContext(ctx, user),
     );
     writeJSON(ctx.res, 201, tokenResponse(tokens));
@@ -163,8 +155,12 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
         field(body, "redirect_uri"),
       );
       if (r.kind !== "ok") return writeJSON(ctx.res, 400, { error: "invalid_grant" });
-      const tokens = await issuer.sessions.start(r.user, r.client);
+      const tokens = await issuer.sessions.start(r.user, r.client, r.sealedIdentity);
       ctx.log.info({ username: r.user.name, session: tokens.sessionId }, "signed in in a browser");
+      await deps.recordEvent(
+        { kind: "login.succeeded", provider: r.provider, sessionId: tokens.sessionId },
+        eventContext(ctx, r.user),
+      );
       return writeJSON(ctx.res, 201, tokenResponse(tokens));
     }
     if (body["grant_type"] === DEVICE_GRANT_TYPE) {

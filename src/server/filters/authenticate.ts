@@ -23,17 +23,23 @@ const PUBLIC_PATHS = new Set([
 ]);
 
 /**
+ * Identity providers' sign-in endpoints (src/server/api/idp.ts): start, the provider's callback, and
+ * a provider's public metadata (SAML SP metadata). The name is an object name, never a dot segment.
+ */
+const PUBLIC_IDP_PATH = /^\/idp\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/(start|callback|metadata)$/;
+
+/**
  * Authenticate every request that is not for a public path. No credential, or a bad one, is a 401
  * Status before any routing, so anonymous callers learn nothing about what exists behind it.
  */
 export function withAuthentication(authn: Authenticator): Filter {
   return (next) => async (ctx) => {
-    if (PUBLIC_PATHS.has(ctx.rawPath)) return next(ctx);
+    if (PUBLIC_PATHS.has(ctx.rawPath) || PUBLIC_IDP_PATH.test(ctx.rawPath)) return next(ctx);
     const result = await authn.authenticate(ctx.req.headers, ctx.req.socket.remoteAddress ?? "");
     switch (result.kind) {
       case "authenticated":
+        // The request's logger names the user from here on (server.ts makes it on first use).
         ctx.user = result.user;
-        ctx.log = ctx.log.child({ user: result.user.username });
         return next(ctx);
       case "rejected":
         ctx.log.info({ reason: result.reason }, "authentication failed");

@@ -1,4 +1,4 @@
-import type { Entry } from "ldapts";
+import { ResultCodeError, type Entry } from "ldapts";
 import {
   ProviderUnavailableError,
   type ExternalIdentity,
@@ -92,13 +92,14 @@ export class LdapProvider implements PasswordProvider {
     let conn: LdapConnection;
     try {
       conn = await LdapConnection.open(this.s, this.name, this.common.timeoutMs, signal);
-      // ldapts connects lazily: a search of the root DSE proves the connection and TLS.
+      // ldapts connects lazily: a search of the root DSE proves the connection and TLS (any LDAP
+      // answer, even a refusal, means the server was reached over a trusted channel).
       if (!this.s.startTLS)
-        await conn.client.search("", {
-          scope: "base",
-          filter: "(objectClass=*)",
-          attributes: ["namingContexts"],
-        });
+        await conn.client
+          .search("", { scope: "base", filter: "(objectClass=*)", attributes: ["namingContexts"] })
+          .catch((e: unknown) => {
+            if (!(e instanceof ResultCodeError)) throw e;
+          });
       checks.push({ step: "connect", ok: true, message: `${this.s.url}: ${tlsNote}` });
     } catch (e) {
       const msg = e instanceof ProviderUnavailableError ? e.message : explain(e, this.s);
