@@ -1,6 +1,7 @@
 import { appliesToCluster, toRbacSubject } from "../access/compile.js";
 import type { AccessSubject, ClusterFacts } from "../access/types.js";
 import type { Tenant } from "./types.js";
+import { checkSpaceName } from "./validate.js";
 
 interface Who {
   username: string;
@@ -31,7 +32,8 @@ export function tenantUsesCluster(t: Tenant, c: ClusterFacts): boolean {
 
 /**
  * Which of the caller's tenants a new namespace belongs to: the one named by label or annotation, else
- * the only one, else the only one whose prefix the name starts with. Returns the tenant or why not.
+ * the only one, else the only one whose naming rules (prefix, pattern) accept the name, else the only
+ * one of those with a prefix. Returns the tenant or why not.
  */
 export function chooseTenant(
   owned: readonly Tenant[],
@@ -43,9 +45,12 @@ export function chooseTenant(
     return t ?? { problem: `you are not an owner of tenant ${JSON.stringify(named)} on this cluster` };
   }
   if (owned.length === 1) return owned[0] as Tenant;
-  const byPrefix = owned.filter((t) => t.naming.prefix !== undefined && name.startsWith(t.naming.prefix));
-  if (byPrefix.length === 1) return byPrefix[0] as Tenant;
+  const fits = owned.filter((t) => checkSpaceName(t, name) === undefined);
+  if (fits.length === 1) return fits[0] as Tenant;
+  // A prefix is a claim on the name: it wins over tenants that accept any name.
+  const claimed = fits.filter((t) => t.naming.prefix !== undefined);
+  if (claimed.length === 1) return claimed[0] as Tenant;
   return {
-    problem: `you own several tenants here (${owned.map((t) => t.name).join(", ")}): label the namespace gatehouse.io/tenant=NAME to choose one`,
+    problem: `you own several tenants here (${owned.map((t) => t.name).join(", ")}) and ${fits.length === 0 ? "none" : "more than one"} of them accepts this name: label the namespace gatehouse.io/tenant=NAME to choose one`,
   };
 }

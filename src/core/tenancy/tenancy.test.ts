@@ -257,10 +257,16 @@ describe("membership and choosing a tenant", () => {
     expect(isMember({ username: "alice", groups: [] }, a)).toBe(false);
   });
 
-  it("chooses by label, else the only tenant, else by prefix, else asks", () => {
+  it("chooses by label, else the only tenant, else the only one whose naming rules fit, else asks", () => {
     expect(chooseTenant([a, b], "x", "b")).toBe(b);
     expect(chooseTenant([a], "anything", undefined)).toBe(a);
     expect(chooseTenant([a, b], "b-web", undefined)).toBe(b);
+    const open = tenant({}, "open");
+    expect(chooseTenant([a, open], "web", undefined)).toBe(open);
+    expect(chooseTenant([a, open], "a-web", undefined)).toBe(a);
+    expect(chooseTenant([a, open, tenant({ naming: { prefix: "a-w" } }, "aw")], "a-web", undefined)).toEqual({
+      problem: expect.stringContaining("more than one of them accepts this name"),
+    });
     expect(chooseTenant([a, b], "web", undefined)).toEqual({
       problem: expect.stringContaining("label the namespace"),
     });
