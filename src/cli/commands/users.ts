@@ -4,6 +4,7 @@ import { addServerOptions, GatehouseClient, type ServerFlags } from "../client.j
 import { formatTable, toYaml, type Output } from "../io.js";
 import { outputOption } from "../program.js";
 import { registerUserTotp } from "./users-totp.js";
+import { registerUserDisable } from "./users-disable.js";
 
 const BASE = "/apis/gatehouse.io/v1alpha1/users";
 
@@ -68,6 +69,7 @@ export function registerUsers(program: Command, output: Output): void {
     });
 
   registerUserTotp(users, client, output);
+  registerUserDisable(users, client, output);
 
   addServerOptions(users.command("delete").description("delete a user").argument("<name>")).action(
     async (name: string, f: ServerFlags) => {

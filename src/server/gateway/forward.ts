@@ -6,6 +6,7 @@ import { failure } from "../../core/k8s/index.js";
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
 import type { UpstreamPools } from "./upstream.js";
+import { forwardH2 } from "./forward-h2.js";
 import type { ClusterTarget } from "../../clusters/types.js";
 
 export interface ForwardInput {
@@ -35,23 +36,23 @@ export function unavailable(cluster: string, why: string) {
  * `logs -f` reach the client as the cluster sends them. Closing either side closes the other.
  */
 export function forward(f: ForwardInput): Promise<void> {
+  if (f.longRunning && f.pools.h2) return forwardH2(f, f.pools.h2);
   return new Promise((resolve) => {
-    const url = new URL(f.cluster.server);
+    const url = f.pools.urlOf(f.cluster);
     const headers = upstreamHeaders(f.req.headers, f.user, f.auditId, {
       upgrade: false,
       clientIp: f.req.socket.remoteAddress ?? "",
     });
     if (f.cluster.token) headers["authorization"] = `Bearer ${f.cluster.token}`;
-    const basePath = url.pathname.replace(/\/$/, "");
     const up = httpsRequest({
       protocol: "https:",
       hostname: url.hostname,
-      port: url.port || 443,
+      port: url.port,
       method: f.req.method ?? "GET",
-      path: basePath + f.requestURI,
+      path: url.basePath + f.requestURI,
       headers,
       agent: f.pools.agentFor(f.cluster, f.longRunning),
-      servername: url.hostname.match(/^[\d.]+$|:/) ? "" : url.hostname,
+      servername: url.servername,
     });
     let answered = false;
     const timer = setTimeout(() => {
@@ -61,7 +62,9 @@ export function forward(f: ForwardInput): Promise<void> {
       answered = true;
       clearTimeout(timer);
       f.res.writeHead(upRes.statusCode ?? 502, downstreamHeaders(upRes.headers));
-      f.res.flushHeaders();
+      // A stream's headers go out at once (kubectl waits for them before the first event); a short
+      // answer's headers leave with its body, in one write.
+      if (f.longRunning) f.res.flushHeaders();
       upRes.pipe(f.res);
       upRes.on("end", resolve);
       upRes.on("error", () => {

@@ -11,12 +11,17 @@ import { writeStatus } from "../respond.js";
 import type { AccessEvaluator } from "./access.js";
 import { checkImpersonation } from "./impersonation.js";
 import { parseTarget } from "./target.js";
-import { forward } from "./forward.js";
+import { forward, unavailable } from "./forward.js";
 import { proxyUpgrade } from "./upgrade.js";
 import { centralSelfReview, isSelfSubjectAccessReview } from "./self-review.js";
 import { writeJSON } from "../respond.js";
 import type { UpstreamPools } from "./upstream.js";
-import type { ClusterRegistry } from "../../clusters/types.js";
+import type { TenancyGateway } from "../tenancy/gateway-hook.js";
+import type { ClusterRegistry, ClusterTarget } from "../../clusters/types.js";
+import { ClusterCredentialsError } from "../../clusters/index.js";
+import { impersonationHeaders } from "./headers.js";
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 export interface GatewayDeps {
   clusters: ClusterRegistry;
@@ -24,6 +29,8 @@ export interface GatewayDeps {
   pools: UpstreamPools;
   responseTimeoutMs: number;
   maxBodyBytes: number;
+  /** Tenant spaces through kubectl; absent: namespaces are plain Kubernetes. */
+  tenancy?: TenancyGateway;
 }
 
 /**
@@ -36,19 +43,26 @@ export function gatewayHandler(deps: GatewayDeps) {
     const target = parseTarget(ctx.req.url ?? "/");
     const caller = ctx.user;
     if (!caller) throw new HttpError("Unauthorized", "Unauthorized");
-    const notFound = new HttpError(
-      "NotFound",
-      `clusters.gatehouse.io ${JSON.stringify(target.cluster)} not found`,
-    );
-    const cluster = await deps.clusters.get(target.cluster);
-    if (!cluster) throw notFound;
-    const facts = { name: cluster.name, labels: cluster.labels };
+    const notFound = (): HttpError =>
+      new HttpError("NotFound", `clusters.gatehouse.io ${JSON.stringify(target.cluster)} not found`);
+    const found = await clusterFor(deps.clusters, target.cluster);
+    if (!found) throw notFound();
     const actor = await deps.access.withTeams(caller);
-    if (!(await deps.access.visible(actor, facts))) throw notFound;
+    if (found instanceof ClusterCredentialsError) {
+      // Its labels are sealed away with it: visibility by name (or by a selector matching no labels).
+      if (!(await deps.access.visible(actor, { name: found.cluster, labels: NO_LABELS }))) throw notFound();
+      ctx.log.error({ cluster: found.cluster, err: found.message }, "cluster credentials cannot be opened");
+      return writeStatus(ctx.res, unavailable(found.cluster, "its stored credentials cannot be opened"));
+    }
+    const cluster = found;
+    const facts = { name: cluster.name, labels: cluster.labels };
+    // Tenancy: a tenant's own namespace create/list/delete (src/server/tenancy/gateway-hook.ts).
+    if (await deps.tenancy?.intercept(ctx, cluster, actor, target.requestURI)) return;
+    if (!(await deps.access.visible(actor, facts))) throw notFound();
     const scoped = actor.extra?.["gatehouse.io/clusters"];
-    if (scoped && !scoped.includes(cluster.name)) throw notFound;
+    if (scoped && !scoped.includes(cluster.name)) throw notFound();
 
-    const imp = await checkImpersonation(ctx.req.headersDistinct, actor, (a) =>
+    const imp = await checkImpersonation(impersonationHeaders(ctx.req.rawHeaders), actor, (a) =>
       deps.access.authorize(facts, a),
     );
     if (imp.kind === "error") return writeStatus(ctx.res, imp.status);
@@ -78,7 +92,6 @@ export function gatewayHandler(deps: GatewayDeps) {
       return writeStatus(ctx.res, forbidden(attrs, decision.reason));
     }
 
-    ctx.log = ctx.log.child({ cluster: cluster.name });
     if (ctx.upgrade) {
       return proxyUpgrade({
         req: ctx.req,
@@ -118,4 +131,22 @@ export function gatewayHandler(deps: GatewayDeps) {
       responseTimeoutMs: deps.responseTimeoutMs,
     });
   };
+}
+
+/**
+ * The registered cluster, or undefined. A cluster whose stored credentials cannot be opened (a key
+ * removed from the key ring, a damaged row) is a 503 naming it: the request goes nowhere, and the
+ * caller learns it is the cluster's registration, not their request, that is wrong. The 503 is only
+ * answered to callers who may see the cluster (after the visibility check), others get the 404.
+ */
+async function clusterFor(
+  registry: ClusterRegistry,
+  name: string,
+): Promise<ClusterTarget | ClusterCredentialsError | undefined> {
+  try {
+    return await registry.get(name);
+  } catch (e) {
+    if (e instanceof ClusterCredentialsError) return e;
+    throw e;
+  }
 }

@@ -51,6 +51,8 @@ export function upstreamHeaders(
   const out: OutgoingHttpHeaders = {};
   for (const [rawName, value] of Object.entries(inbound)) {
     const name = rawName.toLowerCase();
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are the request line, not headers.
+    if (name.charCodeAt(0) === 0x3a /* : */) continue;
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || isIdentityHeader(name)) continue;
     out[name] = value;
   }
@@ -85,6 +87,22 @@ export function downstreamHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHe
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The client's Impersonate-* headers as distinct values, from the raw header list (HTTP/1.1 and
+ * HTTP/2 alike; Node's joined `headers` would merge repeated values with ", ").
+ */
+export function impersonationHeaders(rawHeaders: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i] as string;
+    if (raw.length < 12 || (raw.charCodeAt(0) | 0x20) !== 0x69 /* i */) continue;
+    const name = raw.toLowerCase();
+    if (!name.startsWith("impersonate-")) continue;
+    (out[name] ??= []).push(rawHeaders[i + 1] as string);
   }
   return out;
 }
