@@ -31,6 +31,8 @@ export interface RemoteServiceProvider {
   entityID: string;
   /** Assertion Consumer Service URL (HTTP-POST binding). */
   acsURL: string;
+  /** The NameID format the IdP sends (default unspecified, with the uid as NameID). */
+  nameIDFormat?: string;
   /** More ACS URLs the SP registered (an AuthnRequest may name any of them). */
   extraACS?: string[];
   /** Sign the Response element (default true). */
@@ -207,7 +209,7 @@ $metadata['__DYNAMIC:1__'] = [
                 `['Binding' => 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', 'Location' => ${php(u)}, 'index' => ${i}]`,
             )
             .join(", ")}],`,
-          `    'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',`,
+          `    'NameIDFormat' => ${php(sp.nameIDFormat ?? "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")},`,
           `    'saml20.sign.response' => ${sp.signResponse === false ? "false" : "true"},`,
           `    'saml20.sign.assertion' => ${sp.signAssertion === false ? "false" : "true"},`,
         ];

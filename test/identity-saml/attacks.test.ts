@@ -98,6 +98,21 @@ describe("SAML attacks are refused", () => {
     await expectRefused(complete(p, acs, encode(tampered), start.pending), "signature");
   });
 
+  it("reads the whole name when an XML comment splits it inside the signed assertion", async () => {
+    // Exclusive canonicalization drops comments, so the signature still holds; a reader that stopped at
+    // the comment would see "ali" (the 2018 SAML comment-truncation bugs).
+    const p = fx.provider("corp", { usernameAttribute: "uid" });
+    const { start, post, acs } = await startAndSignIn(fx, p);
+    const xml = decode(post.SAMLResponse);
+    const split = xml.replace(/>alice</g, ">ali<!---->ce<");
+    expect(split).not.toBe(xml);
+    const result = await complete(p, acs, encode(split), start.pending).then(
+      (id) => id.username,
+      (e: Error & { code?: string }) => e.code,
+    );
+    expect(["alice", "signature"]).toContain(result);
+  });
+
   it("refuses a replayed assertion", async () => {
     const p = fx.provider("corp", {}, { replay: new MemoryReplayGuard() });
     const { start, post, acs } = await startAndSignIn(fx, p);

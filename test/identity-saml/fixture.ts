@@ -34,7 +34,8 @@ export interface SamlFixture {
  * SimpleSAMLphp with these service providers:
  * - corp: responses and assertions signed (SimpleSAMLphp's default); also registers EVIL_ACS;
  * - assertiononly: only the assertion signed; responseonly: only the response signed;
- * - unsigned: nothing signed; signedreq: requires signed AuthnRequests.
+ * - unsigned: nothing signed; signedreq: requires signed AuthnRequests;
+ * - transient: a new random NameID at every sign-in.
  */
 export async function startSamlFixture(): Promise<SamlFixture> {
   const spKey = await rsaCertificate("Gatehouse SP", new Date(Date.now() - 60_000), 2);
@@ -45,6 +46,11 @@ export async function startSamlFixture(): Promise<SamlFixture> {
     { entityID: entityOf("responseonly"), acsURL: acsOf("responseonly"), signAssertion: false },
     { entityID: entityOf("unsigned"), acsURL: acsOf("unsigned"), signResponse: false, signAssertion: false },
     { entityID: entityOf("signedreq"), acsURL: acsOf("signedreq"), requestSigningCert: spKey.certPem },
+    {
+      entityID: entityOf("transient"),
+      acsURL: acsOf("transient"),
+      nameIDFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    },
   ]);
   const shared = new MemoryReplayGuard();
   return {

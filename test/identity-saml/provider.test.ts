@@ -7,7 +7,9 @@ import {
   acsOf,
   authnRequestOf,
   complete,
+  decode,
   entityOf,
+  expectRefused,
   startAndSignIn,
   startSamlFixture,
   type SamlFixture,
@@ -68,6 +70,27 @@ describe("SAML sign-in against SimpleSAMLphp", () => {
     expect(id.subject).toBe("bob");
     expect(id.groups).toEqual(["viewers"]);
     expect(id.email).toBe("bob@example.org");
+  });
+
+  it("takes username and subject from the username attribute when the NameID is transient", async () => {
+    const p = fx.provider("transient", { usernameAttribute: "uid" });
+    const ids = [];
+    for (let i = 0; i < 2; i++) {
+      const { start, post, acs } = await startAndSignIn(fx, p);
+      expect(decode(post.SAMLResponse)).toContain("nameid-format:transient");
+      ids.push(await complete(p, acs, post.SAMLResponse, start.pending));
+    }
+    // The same subject at every sign-in, so the Gatehouse user stays owned by the same identity.
+    expect(ids.map((i) => [i.username, i.subject])).toEqual([
+      ["alice", "uid=alice"],
+      ["alice", "uid=alice"],
+    ]);
+  });
+
+  it("refuses a transient NameID as the username", async () => {
+    const p = fx.provider("transient");
+    const { start, post, acs } = await startAndSignIn(fx, p);
+    await expectRefused(complete(p, acs, post.SAMLResponse, start.pending), "no-username");
   });
 
   it("sends an AuthnRequest naming Gatehouse's entity, its ACS URL and the request ID it keeps", async () => {
@@ -225,7 +248,18 @@ describe("spec.saml validation", () => {
         expect.stringMatching(/spPrivateKey and spCertificate go together/),
       ]),
     );
-    // The kind handler validates a kept secret as a placeholder.
+    // The kind handler validates a kept (or absent) secret as a placeholder; the pairing is checked
+    // again when the provider is built with the opened secret.
+    expect(v({ idpMetadataURL: "https://idp.example/md", spPrivateKey: "(sealed)" })).toEqual([]);
+    expect(() =>
+      factory.create(common, {
+        idpMetadataURL: "https://idp.example/md",
+        spPrivateKey: "-----BEGIN PRIVATE KEY-----",
+      }),
+    ).toThrow(/spPrivateKey and spCertificate go together/);
+    expect(v({ idpMetadataURL: "https://idp.example/md", spCertificate: "x" })).toContain(
+      "spec.saml: spPrivateKey and spCertificate go together (the key signs AuthnRequests, the certificate is published in the SP metadata)",
+    );
     expect(
       v({ idpMetadataURL: "https://idp.example/md", spPrivateKey: "(sealed)", spCertificate: "x" }),
     ).toEqual(["spec.saml.spCertificate: must be a PEM certificate"]);
@@ -242,6 +276,36 @@ describe("spec.saml validation", () => {
         "spec.saml.wantAssertionsSigned: must be true or false",
         "spec.saml.clockSkewSeconds: must be a whole number of seconds from 0 to 300",
       ]),
+    );
+  });
+});
+
+describe("IdP signing key rollover", () => {
+  let fx: SamlFixture;
+  beforeAll(async () => {
+    fx = await startSamlFixture();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  it("reads the metadata again when a signature fails and the copy is over a minute old", async () => {
+    let offset = 0;
+    const p = fx.provider("corp", {}, { now: () => Date.now() + offset });
+    const first = await startAndSignIn(fx, p);
+    expect((await complete(p, first.acs, first.post.SAMLResponse, first.start.pending)).username).toBe(
+      "alice",
+    );
+    await fx.idp.rotateKey();
+    // Within a minute of the last read, the cached certificate stands: the new signature is refused.
+    const early = await startAndSignIn(fx, p);
+    await expect(complete(p, early.acs, early.post.SAMLResponse, early.start.pending)).rejects.toMatchObject({
+      code: "signature",
+    });
+    offset = 61_000;
+    const later = await startAndSignIn(fx, p);
+    expect((await complete(p, later.acs, later.post.SAMLResponse, later.start.pending)).username).toBe(
+      "alice",
     );
   });
 });

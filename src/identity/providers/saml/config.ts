@@ -51,6 +51,9 @@ const MAX_CLOCK_SKEW_SECONDS = 300;
 /** What the kind handler puts in place of a secret it keeps sealed while validating. */
 const SEALED_PLACEHOLDER = "(sealed)";
 
+export const KEY_PAIRING =
+  "spec.saml: spPrivateKey and spCertificate go together (the key signs AuthnRequests, the certificate is published in the SP metadata)";
+
 const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
 
 /** Every problem with `spec.saml`, as "spec.saml.field: what is wrong". */
@@ -102,10 +105,10 @@ export function validateSaml(s: Record<string, unknown>): string[] {
     p.push("spec.saml: set at most one of caData and caFile");
   const key = s["spPrivateKey"];
   const cert = s["spCertificate"];
-  if ((key === undefined) !== (cert === undefined))
-    p.push(
-      "spec.saml: spPrivateKey and spCertificate go together (the key signs AuthnRequests, the certificate is published in the SP metadata)",
-    );
+  // The kind handler validates a kept (or absent) secret as a placeholder: pairing is checked again
+  // with the opened secret when the provider is built.
+  const keyGiven = key !== undefined && key !== SEALED_PLACEHOLDER;
+  if ((keyGiven && cert === undefined) || (key === undefined && cert !== undefined)) p.push(KEY_PAIRING);
   if (key !== undefined && key !== SEALED_PLACEHOLDER) {
     try {
       if (typeof key !== "string") throw new Error();
@@ -125,8 +128,10 @@ export function validateSaml(s: Record<string, unknown>): string[] {
   return p;
 }
 
-/** Settings from a valid section (secrets opened). */
+/** Settings from a valid section (secrets opened); throws when the key and certificate do not pair up. */
 export function samlSettingsOf(s: Record<string, unknown>, ca: string | undefined): SamlSettings {
+  if ((typeof s["spPrivateKey"] === "string") !== (typeof s["spCertificate"] === "string"))
+    throw new Error(KEY_PAIRING);
   const str = (f: string): string | undefined => (typeof s[f] === "string" ? (s[f] as string) : undefined);
   const opt = <K extends string>(k: K, v: string | undefined): Partial<Record<K, string>> =>
     v === undefined ? {} : ({ [k]: v } as Record<K, string>);

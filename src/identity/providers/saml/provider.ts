@@ -38,6 +38,7 @@ export const REQUEST_TTL_MS = 10 * 60_000;
 export const METADATA_REFRESH_MS = 60 * 60_000;
 /** How often a failed signature may make us read the IdP metadata again (key rollover). */
 const ROLLOVER_CHECK_MS = 60_000;
+const TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 const MAX_RESPONSE_BYTES = 512 * 1024;
 const CERT_EXPIRY_WARNING_MS = 14 * 86_400_000;
 
@@ -224,9 +225,15 @@ export class SamlProvider implements RedirectProvider {
       typeof profile["attributes"] === "object" && profile["attributes"] !== null ? profile["attributes"] : {}
     ) as Record<string, unknown>;
     const s = this.settings;
+    // A transient NameID changes at every sign-in: it can be neither the username nor the subject
+    // that owns the Gatehouse user, so the username attribute stands in for both.
+    const transient = profile.nameIDFormat === TRANSIENT;
+    if (transient && s.usernameAttribute === undefined)
+      refuse("no-username", "transient NameID and no usernameAttribute");
     const usernames =
       s.usernameAttribute === undefined ? [profile.nameID] : stringsOf(attrs[s.usernameAttribute]);
     if (usernames.length !== 1 || !usernames[0]) return refuse("no-username");
+    const subject = transient ? `${s.usernameAttribute ?? ""}=${usernames[0]}` : profile.nameID;
     const groups = s.groupsAttribute === undefined ? [] : stringsOf(attrs[s.groupsAttribute]);
     const email =
       s.emailAttribute !== undefined
@@ -238,16 +245,9 @@ export class SamlProvider implements RedirectProvider {
     // Last: an assertion that failed a check above is not remembered, one that passed is used once.
     if (!(await this.deps.replay.claim(this.name, idp.entityID, accepted.id, accepted.expiresAt, now)))
       refuse("replay", `assertion ${accepted.id}`);
-    const identity = identityOf(
-      this.common,
-      this.common.usernamePrefix,
-      profile.nameID,
-      usernames[0],
-      groups,
-      {
-        ...(email !== undefined ? { email } : {}),
-      },
-    );
+    const identity = identityOf(this.common, this.common.usernamePrefix, subject, usernames[0], groups, {
+      ...(email !== undefined ? { email } : {}),
+    });
     return identity ?? refuse("no-username");
   }
 
