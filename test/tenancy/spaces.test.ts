@@ -6,6 +6,9 @@ import { kubectl } from "../e2e/kubectl.js";
 import { startGatewayFixture, type GatewayFixture } from "../e2e/gateway-setup.js";
 import { call } from "../server/client.js";
 import { gatehouse } from "../cli/run.js";
+import { pino } from "pino";
+import type { ClusterRegistry } from "../../src/clusters/types.js";
+import { startTenancyReconciler, TenancyService } from "../../src/server/tenancy/index.js";
 
 type Who = { token: string; kubeconfig: string };
 
@@ -573,6 +576,78 @@ describe("tenant spaces on real clusters, through the gateway with the real kube
     ).toBe("restricted");
     // A second pass finds nothing to do.
     expect((await fx.gh.tenancy.runOnce()).spaces.get("cluster-1/acme-web")).toEqual([]);
+  });
+
+  it("follows template changes: objects added to the tenant appear in its spaces and go when removed", async () => {
+    const path = "/apis/gatehouse.io/v1alpha1/tenants/acme";
+    const put = async (objects: unknown[]) => {
+      const cur = (await call(fx.gh.url, fx.ca, "GET", path, { auth: fx.admin })).json<{
+        spec: Record<string, unknown>;
+        metadata: Record<string, unknown>;
+      }>();
+      const next = { ...cur, spec: { ...cur.spec, templates: { objects } } };
+      const r = await call(fx.gh.url, fx.ca, "PUT", path, {
+        auth: fx.admin,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(next),
+      });
+      expect(r.status).toBe(200);
+    };
+    await put([
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "team-info" }, data: { owner: "acme" } },
+    ]);
+    const r = await fx.gh.tenancy.runOnce();
+    expect(r.spaces.get("cluster-1/acme-web")).toContain("created ConfigMap acme-web/team-info");
+    expect(
+      (await admin("-n", "acme-api", "get", "configmap", "team-info", "-o", "jsonpath={.data.owner}")).stdout,
+    ).toBe("acme");
+    await put([]);
+    expect((await fx.gh.tenancy.runOnce()).spaces.get("cluster-1/acme-web")).toContain(
+      "deleted ConfigMap acme-web/team-info",
+    );
+    expect((await admin("-n", "acme-web", "get", "configmap", "team-info")).code).toBe(1);
+    // The status Gatehouse keeps survives a client's PUT.
+    const list = await cli("tenant", "list");
+    expect(list.stdout).toMatch(/^NAME\s+OWNERS\s+CLUSTERS\s+SPACES\n/);
+    expect(list.stdout).toMatch(/acme\s+User\/alice\s+<selector>\s+2\/2\n/);
+  });
+
+  it("the reconciler's own timer repairs drift, without anyone asking", async () => {
+    // A second reconciler over the same store and clusters, with a short period.
+    const targets = clusters.map((c) => ({
+      name: c.name,
+      labels: c.name === "cluster-1" ? { env: "dev" } : { env: "prod" },
+      server: c.url,
+      caPem: c.caPem,
+      insecureSkipTLSVerify: false,
+      token: c.adminToken,
+    }));
+    const registry: ClusterRegistry = {
+      get: async (name) => targets.find((t) => t.name === name),
+      list: async () => targets,
+      invalidate: () => undefined,
+    };
+    const log = pino({ level: "silent" });
+    const service = new TenancyService({
+      store: fx.gh.store,
+      clusters: registry,
+      log,
+      now: Date.now,
+      onAccessChange: () => undefined,
+    });
+    const rec = startTenancyReconciler({ service, clusters: registry, log, intervalMs: 500 });
+    try {
+      await admin("-n", "acme-web", "delete", "limitrange", "gatehouse-limits");
+      let back = false;
+      for (let i = 0; i < 120 && !back; i++) {
+        await new Promise((res) => setTimeout(res, 250));
+        back =
+          (await admin("-n", "acme-web", "get", "limitrange", "gatehouse-limits", "-o", "name")).code === 0;
+      }
+      expect(back).toBe(true);
+    } finally {
+      rec.stop();
+    }
   });
 
   it("kubectl delete namespace by the owner deletes the space, its access and, through the cluster, the namespace", async () => {
