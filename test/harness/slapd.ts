@@ -33,6 +33,10 @@ export interface TestSlapd {
   /** Stop slapd (SIGTERM, wait); `start()` again on the same ports and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Freeze slapd (SIGSTOP): connections are accepted by the kernel and never answered. */
+  pause(): void;
+  /** Thaw it (SIGCONT). */
+  resume(): void;
   /** Stop and remove everything. */
   destroy(): Promise<void>;
 }
@@ -353,6 +357,8 @@ export async function startSlapd(): Promise<TestSlapd> {
     asRoot,
     start,
     stop,
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -76,6 +76,16 @@ describe("signing in through LDAP at POST /login", () => {
     },
   );
 
+  it("audits an injection attempt's username with control characters made visible", async () => {
+    expect((await login({ username: "eve\0)(uid=*", password: "x", provider: "corp" })).status).toBe(401);
+    await fx.gh.audit.flush();
+    const r = await fx.admin("GET", `${API}/auditevents?source=gatehouse&limit=500`);
+    const names = (r["items"] as { annotations?: Record<string, string> }[]).map(
+      (e) => e.annotations?.["gatehouse.io/attempted-username"],
+    );
+    expect(names).toContain("eve\\x00)(uid=*");
+  });
+
   it("throttles brute force per provider and user (any letter case), and audits it", async () => {
     // Spellings the directory matches as carol (case, spaces, full-width letters) share one count.
     const spellings = ["carol", "CAROL", " carol", "carol  ", "ｃａｒｏｌ"];
@@ -159,6 +169,20 @@ describe("signing in through LDAP at POST /login", () => {
       await slapd.start();
     }
   });
+
+  it("slapd hung: sign-in fails with the same clear 503 after the timeout; an existing session still refreshes", async () => {
+    const s = await login({ username: "alice", password: "alice-pw", provider: "corp" });
+    expect(s.status).toBe(201);
+    slapd.pause();
+    try {
+      const r = await login({ username: "alice", password: "alice-pw", provider: "corp" });
+      expect(r.status).toBe(503);
+      expect(r.json<{ message: string }>().message).toMatch(/"corp" cannot be reached: try again later/);
+      expect((await refresh(s.json<{ refreshToken: string }>().refreshToken)).status).toBe(201);
+    } finally {
+      slapd.resume();
+    }
+  }, 30_000);
 
   it("a user deleted in LDAP: the next refresh is refused; group changes show at refresh", async () => {
     const { Change, Attribute } = await import("ldapts");

@@ -10,6 +10,8 @@ import {
   identityProviderSealedKind,
   providerFactories,
   secretAad,
+  UpstreamSessions,
+  type ProviderRegistry,
 } from "../../src/identity/providers/index.js";
 import { startIdentityFixture, type IdentityFixture } from "../identity/fixture.js";
 
@@ -223,5 +225,60 @@ describe("identity providers from the configuration (identityProvidersFile)", ()
     const err = await start(file, dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
     expect((err as Error).message).toContain("spec.oidc.issuer: required");
+  });
+});
+
+describe("misconfiguration at start and session-link clean-up", () => {
+  it("logs a provider whose issuer cannot be reached when the server starts, pointing at idp test", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gatehouse-idplog-"));
+    const file = join(dir, "idps.yaml");
+    writeFileSync(
+      file,
+      "apiVersion: gatehouse.io/v1alpha1\nkind: IdentityProvider\nmetadata: {name: corp}\nspec: {type: oidc, timeoutSeconds: 1, oidc: {issuer: 'https://127.0.0.1:1', clientId: x}}\n",
+    );
+    const lines: string[] = [];
+    const gh = await startGatehouse(
+      resolveConfig([
+        { name: "test", settings: { listen: "127.0.0.1:0", dataDir: dir, identityProvidersFile: file } },
+      ]),
+      {
+        log: pino({ level: "warn" }, { write: (s: string) => void lines.push(s) }),
+        now: () => Date.now(),
+        onAdminPassword: () => undefined,
+      },
+    );
+    try {
+      await expect
+        .poll(() => lines.find((l) => l.includes("run gatehouse idp test corp")), { timeout: 10_000 })
+        .toContain('"step":"discovery"');
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it("forgets the provider links of sessions that ended", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gatehouse-idppurge-"));
+    const gh = await startGatehouse(
+      resolveConfig([{ name: "test", settings: { listen: "127.0.0.1:0", dataDir: dir } }]),
+      { log: pino({ level: "silent" }), now: () => Date.now(), onAdminPassword: () => undefined },
+    );
+    try {
+      const ring = KeyRing.create([{ id: "k", key: Buffer.alloc(32, 3) }]);
+      const up = new UpstreamSessions(
+        gh.store,
+        ring,
+        {} as ProviderRegistry,
+        pino({ level: "silent" }),
+        Date.now,
+      );
+      const identity = { provider: "corp", subject: "s", username: "u", groups: [] };
+      await up.attach("session-live", up.seal(identity));
+      await up.attach("session-ended", up.seal(identity));
+      expect(await up.purge(async (id) => id === "session-live")).toBe(1);
+      const left = await gh.store.objects.list("SessionUpstream", { limit: 10 });
+      expect(left.items.map((o) => o.name)).toEqual(["session-live"]);
+    } finally {
+      await gh.close();
+    }
   });
 });

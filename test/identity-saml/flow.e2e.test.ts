@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../identity-oidc/browser.js";
 import { startClusters, type TestCluster } from "../harness/clusters.js";
-import { startSimpleSamlPhp, type SimpleSamlPhp } from "../harness/simplesamlphp.js";
+import { freePort } from "../harness/ports.js";
+import { rsaCertificate, startSimpleSamlPhp, type SimpleSamlPhp } from "../harness/simplesamlphp.js";
 import { kubectl } from "../e2e/kubectl.js";
 import { startGatehouseProcess } from "../cli/run.js";
 import { startIdentityFixture, type IdentityFixture } from "../identity/fixture.js";
@@ -107,6 +108,56 @@ describe("SAML sign-in through Gatehouse's pages and SimpleSAMLphp, then kubectl
     expect(r.body).toContain(`entityID="${fx.gh.url}/idp/corp"`);
     expect(r.body).toContain(`Location="${fx.gh.url}/idp/corp/callback"`);
     expect((await fx.call("GET", "/idp/nosuch/metadata")).status).toBe(404);
+  });
+
+  it("runs idp test for the SAML provider: metadata, certificates, single sign-on", async () => {
+    const r = await fx.admin("POST", `${API}/identityproviders/corp/test`);
+    const status = r["status"] as { ok: boolean; checks: { step: string; ok: boolean; message: string }[] };
+    expect(status.checks.map((c) => [c.step, c.ok])).toEqual([
+      ["metadata", true],
+      ["certificates", true],
+      ["single sign-on", true],
+    ]);
+    expect(status.ok).toBe(true);
+  });
+
+  it("explains in idp test an IdP metadata URL nobody answers at", async () => {
+    const port = await freePort();
+    await fx.admin("POST", `${API}/identityproviders`, {
+      apiVersion: "gatehouse.io/v1alpha1",
+      kind: "IdentityProvider",
+      metadata: { name: "broken" },
+      spec: { type: "saml", timeoutSeconds: 2, saml: { idpMetadataURL: `http://127.0.0.1:${port}/md` } },
+    });
+    const r = await fx.admin("POST", `${API}/identityproviders/broken/test`);
+    const status = r["status"] as { ok: boolean; checks: { step: string; ok: boolean; message: string }[] };
+    expect(status.ok).toBe(false);
+    expect(status.checks[0]).toMatchObject({ step: "metadata", ok: false });
+    expect(status.checks[0]?.message).toMatch(
+      /cannot use the IdP metadata from http:\/\/127\.0\.0\.1:\d+\/md: .*ECONNREFUSED/,
+    );
+  });
+
+  it("seals spPrivateKey, never serves it back, and publishes its certificate in the SP metadata", async () => {
+    const sp = await rsaCertificate("Gatehouse SP", new Date(Date.now() - 60_000), 2);
+    await fx.admin("POST", `${API}/identityproviders`, {
+      apiVersion: "gatehouse.io/v1alpha1",
+      kind: "IdentityProvider",
+      metadata: { name: "signing" },
+      spec: {
+        type: "saml",
+        saml: { idpMetadataURL: idp.metadataURL, spPrivateKey: sp.keyPem, spCertificate: sp.certPem },
+      },
+    });
+    const got = await fx.admin("GET", `${API}/identityproviders/signing`);
+    const served = JSON.stringify(got);
+    expect(served).not.toContain("PRIVATE KEY");
+    expect((got["spec"] as { saml: Record<string, unknown> }).saml["spPrivateKey"]).toEqual({ sealed: true });
+    const md = await fx.call("GET", "/idp/signing/metadata");
+    expect(md.status).toBe(200);
+    expect(md.body).toContain('AuthnRequestsSigned="true"');
+    expect(md.body).toContain(sp.certPem.split("\n")[1] as string);
+    expect(md.body).not.toContain("PRIVATE KEY");
   });
 
   it("signs in at the IdP; gatehouse login writes a kubeconfig kubectl uses through the gateway with the IdP's groups", async () => {

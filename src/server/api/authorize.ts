@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Router } from "../router.js";
 import type { RequestContext } from "../context.js";
-import type { UserRecord } from "../../store/index.js";
 import { CLI_CLIENT_ID, isLoopbackRedirect, type AuthorizationCodes } from "../../identity/index.js";
 import type { ProviderInfo, ProviderRegistry } from "../../identity/providers/index.js";
 import { readBody } from "../body.js";
 import { HttpError } from "../errors.js";
-import { checkPassword, type AuthRouteDeps } from "./auth.js";
+import { eventContext } from "./auth.js";
+import { signInWithPassword, type PasswordSignInDeps } from "./password-signin.js";
 import { readCookie, setHostCookie } from "./cookies.js";
 import { escape, writePage } from "./html.js";
 
@@ -103,24 +103,12 @@ function page(a: AuthorizeParams, csrf: string, providers: ProviderInfo[], messa
       : "",
     '<label>User <input name="username" autocomplete="username" required></label><br>',
     '<label>Password <input name="password" type="password" autocomplete="current-password" required></label><br>',
+    '<label>One-time code (if you use one) <input name="totp" inputmode="numeric" autocomplete="one-time-code"></label><br>',
     "<button>Sign in</button></form>",
   ].join("");
 }
 
 const loopbackTargets = ["http://127.0.0.1:*", "http://[::1]:*"];
-
-/**
- * A password check that names the provider chosen on the page ("" for local users). Password
- * providers (LDAP) are wired into `checkPassword` in auth.ts; until a build has one, the choice is
- * never offered and only "" reaches here.
- */
-type PasswordCheck = (
-  deps: Pick<AuthRouteDeps, "store" | "throttle" | "recordEvent">,
-  ctx: RequestContext,
-  username: string,
-  password: string,
-  provider: string,
-) => Promise<UserRecord>;
 
 /**
  * Authorization code + PKCE for the CLI's browser sign-in (RFC 6749 §4.1, RFC 7636, RFC 8252): the
@@ -130,10 +118,7 @@ type PasswordCheck = (
  */
 export function addAuthorizeRoutes(
   router: Router,
-  deps: Pick<AuthRouteDeps, "store" | "throttle" | "recordEvent"> & {
-    codes: AuthorizationCodes;
-    providers: ProviderRegistry;
-  },
+  deps: PasswordSignInDeps & { codes: AuthorizationCodes; providers: ProviderRegistry },
 ): void {
   const usable = async (): Promise<ProviderInfo[]> =>
     (await deps.providers.list()).filter((p) => !p.disabled && p.flow !== undefined);
@@ -161,26 +146,39 @@ export function addAuthorizeRoutes(
         '<p role="alert">This sign-in form expired or was sent from another site. Open the link the gatehouse command printed again.</p>',
       );
     }
-    const provider = f.get("provider") ?? "";
-    let user;
+    const totp = f.get("totp") ?? "";
+    let signedIn;
     try {
-      user = await (checkPassword as PasswordCheck)(
+      signedIn = await signInWithPassword(
         deps,
         ctx,
-        f.get("username") ?? "",
-        f.get("password") ?? "",
-        provider,
+        {
+          username: f.get("username") ?? "",
+          password: f.get("password") ?? "",
+          provider: f.get("provider") ?? "",
+          ...(totp !== "" ? { totp } : {}),
+        },
+        (c) => eventContext(c),
       );
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
-      const code = e.reason === "TooManyRequests" ? 429 : e.reason === "ServiceUnavailable" ? 503 : 401;
+      const code =
+        e.reason === "TooManyRequests"
+          ? 429
+          : e.reason === "ServiceUnavailable"
+            ? 503
+            : e.reason === "Forbidden"
+              ? 403
+              : 401;
       return writePage(ctx, code, page(a, csrfCookie(ctx), await usable(), e.message), loopbackTargets);
     }
+    const { user } = signedIn;
     const code = await deps.codes.issue(user.name, a.challenge, a.redirectUri, "gatehouse-cli (browser)", {
-      provider: provider || "local",
+      provider: signedIn.provider,
+      ...(signedIn.sealedIdentity !== undefined ? { sealedIdentity: signedIn.sealedIdentity } : {}),
     });
     redirectToLoopback(ctx, a, code);
-    ctx.log.info({ username: user.name }, "authorization code issued");
+    ctx.log.info({ username: user.name, provider: signedIn.provider }, "authorization code issued");
   });
 }
 

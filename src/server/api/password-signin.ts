@@ -73,6 +73,18 @@ export async function signInWithPassword(
   return viaProvider(deps, ctx, c, provider, eventContext);
 }
 
+/**
+ * Control characters written as \xNN: an injection attempt's NUL must not reach the audit store
+ * (PostgreSQL text cannot hold it) nor a terminal reading the log.
+ */
+const printable = (s: string): string =>
+  [...s]
+    .map((c) => {
+      const n = c.charCodeAt(0);
+      return n < 0x20 || n === 0x7f ? `\\x${n.toString(16).padStart(2, "0")}` : c;
+    })
+    .join("");
+
 async function refuse(
   deps: PasswordSignInDeps,
   ctx: RequestContext,
@@ -82,7 +94,7 @@ async function refuse(
   reason: string,
 ): Promise<void> {
   await deps.recordEvent(
-    { kind: "login.failed", provider, reason, attemptedUsername: username.slice(0, 256) },
+    { kind: "login.failed", provider, reason, attemptedUsername: printable(username.slice(0, 256)) },
     eventContext(ctx),
   );
 }

@@ -25,7 +25,8 @@ export interface OidcSettings {
   groupsClaim: string;
   /** Also read groups from the userinfo endpoint (some providers leave them out of the ID token). */
   userinfo: boolean;
-  ca?: string;
+  /** The algorithm ID tokens must be signed with (default RS256, as OpenID Connect's default). */
+  idTokenSigningAlg: string;
 }
 
 const FIELDS = [
@@ -36,8 +37,23 @@ const FIELDS = [
   "usernameClaim",
   "groupsClaim",
   "userinfo",
+  "idTokenSigningAlg",
   "caData",
   "caFile",
+] as const;
+
+/** Asymmetric JWS algorithms only: an HMAC "signature" would be made with the client secret. */
+const ID_TOKEN_ALGS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
 ] as const;
 
 export function validateOidc(s: Record<string, unknown>): string[] {
@@ -51,6 +67,9 @@ export function validateOidc(s: Record<string, unknown>): string[] {
   c.string("usernameClaim", false);
   c.string("groupsClaim", false);
   c.boolean("userinfo");
+  const alg = s["idTokenSigningAlg"];
+  if (alg !== undefined && !(ID_TOKEN_ALGS as readonly unknown[]).includes(alg))
+    c.problems.push(`spec.oidc.idTokenSigningAlg: must be one of ${ID_TOKEN_ALGS.join(", ")}`);
   c.caData("caData");
   c.string("caFile", false);
   if (s["caData"] !== undefined && s["caFile"] !== undefined)
@@ -122,7 +141,10 @@ export class OidcProvider implements RedirectProvider {
       .discovery(
         new URL(this.s.issuer),
         this.s.clientId,
-        { ...(this.s.clientSecret === undefined ? { token_endpoint_auth_method: "none" } : {}) },
+        {
+          id_token_signed_response_alg: this.s.idTokenSigningAlg,
+          ...(this.s.clientSecret === undefined ? { token_endpoint_auth_method: "none" } : {}),
+        },
         this.s.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(this.s.clientSecret),
         {
           [oidc.customFetch]: f as unknown as oidc.CustomFetch,
@@ -335,6 +357,7 @@ export const oidcFactory: ProviderFactory = {
       usernameClaim: (s["usernameClaim"] as string | undefined) ?? "sub",
       groupsClaim: (s["groupsClaim"] as string | undefined) ?? "groups",
       userinfo: s["userinfo"] === true,
+      idTokenSigningAlg: (s["idTokenSigningAlg"] as string | undefined) ?? "RS256",
     };
     return new OidcProvider(common, settings, s);
   },
