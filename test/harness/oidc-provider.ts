@@ -47,6 +47,7 @@ export interface UpstreamOidc {
 export async function startUpstreamOidc(
   users: Record<string, OidcUser>,
   clients: OidcClient[],
+  opts: { conformIdTokenClaims?: boolean } = {},
 ): Promise<UpstreamOidc> {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-oidc-"));
   const port = await freePort();
@@ -77,7 +78,16 @@ export async function startUpstreamOidc(
   const writeConfig = (cs: OidcClient[]): void =>
     writeFileSync(
       configFile,
-      JSON.stringify({ issuer, port, certFile, keyFile, jwksFile, usersFile, clients: cs }),
+      JSON.stringify({
+        issuer,
+        port,
+        certFile,
+        keyFile,
+        jwksFile,
+        usersFile,
+        clients: cs,
+        conformIdTokenClaims: opts.conformIdTokenClaims === true,
+      }),
     );
   writeFileSync(usersFile, JSON.stringify(users));
   writeConfig(clients);

@@ -21,7 +21,9 @@ const provider = new Provider(config.issuer, {
     profile: ["name", "preferred_username"],
     groups: ["groups"],
   },
-  conformIdTokenClaims: false,
+  // false (the default here): scope claims (email, groups) go into the ID token too; true: only to
+  // the userinfo endpoint, as many providers do (to test userinfo groups).
+  conformIdTokenClaims: config.conformIdTokenClaims === true,
   features: { devInteractions: { enabled: true } },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
   async findAccount(_ctx, id) {
