@@ -282,6 +282,18 @@ describe("LDAP provider against a server that accepts and never answers", () => 
     await new Promise((r) => server.close(r));
   });
 
+  it("fails as unavailable when the caller's deadline comes first, and recheck says unavailable", async () => {
+    const p = ldapProviderFactory.create(
+      { ...common(), timeoutMs: 5_000 },
+      { url: `ldaps://127.0.0.1:${port}`, bindDN: "cn=x", bindPassword: "y", userSearch: { baseDN: "dc=x" } },
+    ) as PasswordProvider;
+    const e = await p.authenticate("alice", "pw", AbortSignal.timeout(300)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ProviderUnavailableError);
+    expect((e as Error).message).toMatch(/did not answer in time/);
+    const who = { provider: "corp", subject: "uid=alice,dc=x", username: "alice", groups: [] };
+    expect((await p.recheck?.(who, AbortSignal.timeout(300)))?.kind).toBe("unavailable");
+  });
+
   it("fails as unavailable within the configured timeout", async () => {
     const p = ldapProviderFactory.create(
       { ...common(), timeoutMs: 500 },

@@ -27,6 +27,20 @@ export function explain(e: unknown, settings: LdapSettings): string {
   return msg;
 }
 
+/**
+ * Settle as `p` does, or reject with `onAbort()` as soon as `signal` aborts. ldapts can leave a call
+ * pending forever when its socket is closed while it connects, so the deadline is enforced here
+ * rather than by closing the socket under it.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    signal.addEventListener("abort", abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
 /** One connection to the directory, TLS set up (ldaps:// or StartTLS); closed by `close()`. */
 export class LdapConnection {
   private constructor(
@@ -36,14 +50,9 @@ export class LdapConnection {
 
   /**
    * Connect (and StartTLS when configured). Connection, TLS and timeout failures throw
-   * ProviderUnavailableError; `signal` aborting closes the connection, which fails the pending call.
+   * ProviderUnavailableError. Callers bound the whole exchange with `untilAborted`.
    */
-  static async open(
-    settings: LdapSettings,
-    provider: string,
-    timeoutMs: number,
-    signal: AbortSignal,
-  ): Promise<LdapConnection> {
+  static async open(settings: LdapSettings, provider: string, timeoutMs: number): Promise<LdapConnection> {
     const tlsOptions = await tlsFor(settings, provider);
     const client = new Client({
       url: settings.url,
@@ -54,7 +63,6 @@ export class LdapConnection {
       strictDN: true,
     });
     const conn = new LdapConnection(client, settings);
-    signal.addEventListener("abort", () => void conn.close(), { once: true });
     if (settings.startTLS) {
       try {
         await client.startTLS({ ...tlsOptions });

@@ -8,7 +8,7 @@ import {
   type Recheck,
 } from "../types.js";
 import type { LdapSettings } from "./config.js";
-import { LdapConnection, explain } from "./connection.js";
+import { LdapConnection, explain, untilAborted } from "./connection.js";
 import { escapeFilterValue } from "./escape.js";
 import { groupAttributesOfUser, resolveGroups, values } from "./groups.js";
 
@@ -91,7 +91,11 @@ export class LdapProvider implements PasswordProvider {
           : "WARNING: plain LDAP without TLS (insecurePlaintext): passwords cross the network in clear";
     let conn: LdapConnection;
     try {
-      conn = await LdapConnection.open(this.s, this.name, this.common.timeoutMs, signal);
+      conn = await untilAborted(
+        LdapConnection.open(this.s, this.name, this.common.timeoutMs),
+        signal,
+        () => new ProviderUnavailableError(this.name, `${this.s.url} did not answer in time`),
+      );
       // ldapts connects lazily: a search of the root DSE proves the connection and TLS (any LDAP
       // answer, even a refusal, means the server was reached over a trusted channel).
       if (!this.s.startTLS)
@@ -153,17 +157,30 @@ export class LdapProvider implements PasswordProvider {
 
   /** Open a connection, run `fn`, close; LDAP errors other than "wrong password" mean unavailable. */
   private async withConnection<T>(signal: AbortSignal, fn: (c: LdapConnection) => Promise<T>): Promise<T> {
-    if (signal.aborted) throw new ProviderUnavailableError(this.name, "sign-in was cancelled");
-    const conn = await LdapConnection.open(this.s, this.name, this.common.timeoutMs, signal);
+    const late = (): Error =>
+      new ProviderUnavailableError(this.name, `LDAP server ${this.s.url} did not answer in time`);
+    let conn: LdapConnection | undefined;
     try {
-      return await fn(conn);
+      return await untilAborted(
+        (async () => {
+          const c = await LdapConnection.open(this.s, this.name, this.common.timeoutMs);
+          conn = c;
+          if (signal.aborted) {
+            // Opened after the deadline: nobody waits for it, and `finally` below has already run.
+            void c.close();
+            throw late();
+          }
+          return fn(c);
+        })(),
+        signal,
+        late,
+      );
     } catch (e) {
       if (e instanceof ProviderUnavailableError) throw e;
-      if (signal.aborted)
-        throw new ProviderUnavailableError(this.name, `LDAP server ${this.s.url} did not answer in time`);
       throw new ProviderUnavailableError(this.name, `LDAP: ${explain(e, this.s)}`);
     } finally {
-      await conn.close();
+      // Not awaited: an unbind on a connection that stopped answering waits for its own timeout.
+      void conn?.close();
     }
   }
 
