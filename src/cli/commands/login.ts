@@ -15,7 +15,6 @@ import {
   myClusters,
   normaliseServer,
   passwordLogin,
-  readCache,
   readKubeconfig,
   serverLogout,
   TotpRequiredError,
