@@ -108,6 +108,25 @@ describe("TOTP second factor for local users", () => {
     await expect(fx.admin("DELETE", `${API}/users/erin/totp`)).rejects.toThrow(/404/);
   });
 
+  it("the device-code approval page asks for the one-time code too, and refuses the password alone", async () => {
+    const started = await fx.call("POST", `${API}/device/authorize`, { body: { client: "ci@host" } });
+    expect(started.status).toBe(201);
+    const userCode = started.json<{ user_code: string }>().user_code;
+    const page = await call(fx.gh.url, fx.ca, "GET", `/device?user_code=${userCode}`);
+    expect(page.body).toContain('name="totp"');
+    const approve = (form: Record<string, string>) =>
+      call(fx.gh.url, fx.ca, "POST", "/device", {
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ user_code: userCode, action: "approve", ...form }).toString(),
+      });
+    const without = await approve({ username: "hal", password: "hal-long-password" });
+    expect(without.status).toBe(401);
+    expect(without.body).not.toContain("Approved");
+    const ok = await approve({ username: "hal", password: "hal-long-password", totp: code("hal") });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain("Approved: ci@host");
+  });
+
   it("is for local users only", async () => {
     await fx.admin("POST", `${API}/users`, {
       apiVersion: "gatehouse.io/v1alpha1",

@@ -19,6 +19,7 @@ function form(userCode: string, client: string | undefined, message = ""): strin
     `<label>Code <input name="user_code" value="${escape(userCode)}" autocomplete="off" required></label><br>`,
     '<label>User <input name="username" autocomplete="username" required></label><br>',
     '<label>Password <input name="password" type="password" autocomplete="current-password" required></label><br>',
+    '<label>One-time code (if you use one) <input name="totp" inputmode="numeric" autocomplete="one-time-code"></label><br>',
     '<button name="action" value="approve">Approve</button> <button name="action" value="deny">Deny</button>',
     "</form>",
   ].join("");
@@ -31,7 +32,7 @@ function form(userCode: string, client: string | undefined, message = ""): strin
  */
 export function addDeviceRoutes(
   router: Router,
-  deps: Pick<AuthRouteDeps, "store" | "throttle" | "maxBody" | "recordEvent"> & {
+  deps: Pick<AuthRouteDeps, "store" | "throttle" | "maxBody" | "recordEvent" | "totp"> & {
     devices: DeviceGrants;
     issuer: Issuer;
   },
@@ -76,7 +77,15 @@ export function addDeviceRoutes(
     if (!pending) return writePage(ctx, 400, form(code, undefined, "That code is unknown or has expired."));
     let user;
     try {
-      user = await checkPassword(deps, ctx, f.get("username") ?? "", f.get("password") ?? "");
+      const totp = f.get("totp") ?? "";
+      user = await checkPassword(
+        deps,
+        ctx,
+        f.get("username") ?? "",
+        f.get("password") ?? "",
+        "",
+        totp === "" ? undefined : totp,
+      );
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
       return writePage(
