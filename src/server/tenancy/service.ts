@@ -254,8 +254,8 @@ export class TenancyService {
     }
     // What Gatehouse made here before and no longer wants (a template changed).
     const wanted = new Set(desired.map((d) => `${d.kind}/${d.metadata.name}`));
-    const kinds = new Set(desired.map((d) => d.kind));
-    for (const k of ["NetworkPolicy", "ResourceQuota", "LimitRange"]) kinds.add(k);
+    // Every kind a template may hold: a kind removed from the templates must still be cleaned up.
+    const kinds = Object.keys(TEMPLATE_KINDS);
     for (const kind of kinds) {
       const k = TEMPLATE_KINDS[kind];
       if (!k) continue;
