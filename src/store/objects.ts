@@ -109,7 +109,8 @@ export class ObjectRepository {
   }
 }
 
-async function nextVersion(tx: Transaction<Database>): Promise<number> {
+/** Advance the store's global resource-version sequence inside a transaction. */
+export async function nextVersion(tx: Transaction<Database>): Promise<number> {
   const r = await sql<{ value: number }>`
     insert into sequences (name, value) values ('resource_version', 1)
     on conflict (name) do update set value = sequences.value + 1

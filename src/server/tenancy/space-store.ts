@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Store } from "../../store/index.js";
 import type { Database } from "../../store/schema.js";
 import { StoreError } from "../../store/index.js";
 import { isUniqueViolation } from "../../store/errors.js";
+import { nextVersion } from "../../store/objects.js";
 import {
   checkNewSpace,
   parseTenant,
@@ -240,13 +241,4 @@ export function tenantStatus(t: Tenant, spaces: readonly Space[]): Record<string
       .sort((a, b) => a.cluster.localeCompare(b.cluster) || a.namespace.localeCompare(b.namespace)),
     usage: tenantUsage(t, spaces),
   };
-}
-
-/** The store's global resource-version sequence (as src/store/objects.ts advances it). */
-async function nextVersion(tx: Transaction<Database>): Promise<number> {
-  const r = await sql<{ value: number }>`
-    insert into sequences (name, value) values ('resource_version', 1)
-    on conflict (name) do update set value = sequences.value + 1
-    returning value`.execute(tx);
-  return Number(r.rows[0]?.value);
 }
