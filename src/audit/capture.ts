@@ -85,10 +85,15 @@ export function tapResponse(res: ServerResponse, max: number, onHeaders: () => v
     headers(args.find((a) => typeof a === "object"));
     return r;
   } as typeof res.writeHead;
+  // HTTP/2's compatibility response implements end(chunk) as write(chunk) + end(): while end runs,
+  // the chunk it was given is already copied, so the nested write must not copy it again.
+  let ending = false;
   const write = res.write;
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
-    headers();
-    tap.add(chunk);
+    if (!ending) {
+      headers();
+      tap.add(chunk);
+    }
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof res.write;
   const end = res.end;
@@ -98,7 +103,12 @@ export function tapResponse(res: ServerResponse, max: number, onHeaders: () => v
       headers();
       tap.add(first);
     }
-    return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    ending = true;
+    try {
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } finally {
+      ending = false;
+    }
   } as typeof res.end;
   return tap;
 }

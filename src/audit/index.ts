@@ -3,12 +3,11 @@ import type { Registry } from "prom-client";
 import {
   DEFAULT_MAX_EVENT_SIZE,
   renderGatehouseEvent,
-  type Event,
   type GatehouseEvent,
   type GatehouseEventContext,
   type PolicySet,
 } from "../core/audit/index.js";
-import type { Store } from "../store/index.js";
+import type { CommittedAuditEvent, Store } from "../store/index.js";
 import { createAuditMetrics, type AuditMetrics } from "./metrics.js";
 import { AuditRecorder, type AuditMode } from "./recorder.js";
 import { startRetention, type RetentionOptions } from "./retention.js";
@@ -16,6 +15,8 @@ import { AuditWriter } from "./writer.js";
 import { WebhookSink, type WebhookSinkOptions } from "./webhook-sink.js";
 import type { WebhookTarget } from "./webhook-target.js";
 import { LogFileSink, type LogSinkOptions } from "./log-sink.js";
+import { ClusterPolicies } from "./cluster-policies.js";
+import { UnauthenticatedLimiter, type UnauthenticatedLimits } from "./unauthenticated.js";
 
 export { AUDIT_MODES, AuditRecorder, type AuditMode } from "./recorder.js";
 export { AuditWriter, AuditUnavailableError } from "./writer.js";
@@ -24,6 +25,12 @@ export { verifyStoredChain, type StoredChainVerdict } from "./verify.js";
 export { WebhookSink, DEFAULT_WEBHOOK_OPTIONS, type WebhookSinkOptions } from "./webhook-sink.js";
 export { loadWebhookTarget, WebhookConfigError, type WebhookTarget } from "./webhook-target.js";
 export { LogFileSink, legacyLine, LOG_FORMATS, type LogSinkOptions } from "./log-sink.js";
+export { ClusterPolicies, AUDIT_POLICY_KIND, policyFromSpec } from "./cluster-policies.js";
+export {
+  UnauthenticatedLimiter,
+  DEFAULT_UNAUTHENTICATED_LIMITS,
+  type UnauthenticatedLimits,
+} from "./unauthenticated.js";
 
 /** The audit pipeline's settings, validated at start. */
 export interface AuditSettings {
@@ -39,7 +46,12 @@ export interface AuditSettings {
   webhook?: { target: WebhookTarget; options: WebhookSinkOptions };
   /** A log file the committed events are also written to (--audit-log-path). */
   logFile?: LogSinkOptions;
+  /** How many failed-authentication events are recorded per source IP and in all (flood guard). */
+  unauthenticated?: UnauthenticatedLimits;
 }
+
+/** Replicas see each other's AuditPolicy changes within this interval. */
+const POLICY_REFRESH_MS = 5000;
 
 /** In batch mode, events wait this long for company before a commit (see writer.ts). */
 const BATCH_LINGER_MS = 10;
@@ -59,6 +71,10 @@ export interface AuditPipeline {
   writer: AuditWriter;
   metrics: AuditMetrics;
   webhook: WebhookSink | undefined;
+  /** The global policy and the per-cluster AuditPolicy objects, as the audit filter evaluates them. */
+  clusterPolicies: ClusterPolicies;
+  /** The flood guard of failed-authentication (401) events. */
+  unauthenticated: UnauthenticatedLimiter;
   /**
    * Record one of Gatehouse's own actions that no audited request carries (logins, token issue and
    * revocation): rendered by the core, stored beside the Kubernetes events with source "gatehouse".
@@ -91,9 +107,12 @@ export function startAuditPipeline(
     metrics,
     ...(webhook || logFile
       ? {
-          onCommitted: (events: Event[]) => {
-            logFile?.write(events);
-            webhook?.enqueue(events);
+          onCommitted: (committed: CommittedAuditEvent[]) => {
+            logFile?.write(
+              committed.map((c) => c.event),
+              committed.map((c) => c.json),
+            );
+            webhook?.enqueue(committed.map((c) => c.event));
           },
         }
       : {}),
@@ -105,16 +124,22 @@ export function startAuditPipeline(
     metrics,
   );
   const retention = startRetention(store.audit, settings.retention, { log, now: fx.now });
+  const clusterPolicies = new ClusterPolicies(store, settings.policies.global, log);
+  void clusterPolicies.start(POLICY_REFRESH_MS);
+  const unauthenticated = new UnauthenticatedLimiter(settings.unauthenticated, fx.now, metrics, log);
   return {
     settings,
     recorder,
     writer,
     metrics,
     webhook,
+    clusterPolicies,
+    unauthenticated,
     recordGatehouseEvent: (e, ctx) => recorder.record(renderGatehouseEvent(e, ctx), "gatehouse", ""),
     flush: () => writer.flush(),
     applyRetention: () => retention.runOnce(),
     close: async () => {
+      clusterPolicies.stop();
       await retention.stop();
       await writer.close();
       await webhook?.close();

@@ -47,10 +47,13 @@ export class LogFileSink {
     private readonly now: () => number,
   ) {}
 
-  write(events: readonly Event[]): void {
+  /** Append events; `json`, when given, is each event as the store holds it (written as is). */
+  write(events: readonly Event[], json?: readonly string[]): void {
     try {
       const text = events
-        .map((e) => (this.opts.format === "json" ? JSON.stringify(e) : legacyLine(e)) + "\n")
+        .map(
+          (e, i) => (this.opts.format === "json" ? (json?.[i] ?? JSON.stringify(e)) : legacyLine(e)) + "\n",
+        )
         .join("");
       const bytes = Buffer.from(text);
       this.open();
@@ -118,10 +121,9 @@ export class LogFileSink {
 export function legacyLine(e: Event): string {
   const q = (s: string): string => JSON.stringify(s);
   const list = (l: readonly string[]): string => l.map(q).join(",");
-  const user = e.user.username !== "" ? e.user.username : "<none>";
-  const groups =
-    e.user.username !== "" && (e.user.groups?.length ?? 0) > 0 ? list(e.user.groups ?? []) : "<none>";
-  const as = e.impersonatedUser ? e.impersonatedUser.username : "<self>";
+  const user = e.user.username ? e.user.username : "<none>";
+  const groups = e.user.username && (e.user.groups?.length ?? 0) > 0 ? list(e.user.groups ?? []) : "<none>";
+  const as = e.impersonatedUser ? (e.impersonatedUser.username ?? "") : "<self>";
   const asGroups = e.impersonatedUser?.groups ? list(e.impersonatedUser.groups) : "<lookup>";
   const ns = e.objectRef?.namespace ? e.objectRef.namespace : "<none>";
   const response = e.responseStatus ? String(e.responseStatus.code) : "<deferred>";

@@ -10,6 +10,7 @@ export interface AuditMetrics {
   sinkSent: Counter<"sink">;
   sinkDropped: Counter<"sink" | "reason">;
   sinkFailures: Counter<"sink">;
+  unauthenticated: Counter<"outcome">;
 }
 
 /** The audit pipeline's metrics, registered on the server's registry. */
@@ -64,6 +65,12 @@ export function createAuditMetrics(registry: Registry): AuditMetrics {
       name: "gatehouse_audit_sink_failures_total",
       help: "Batches a sink failed to deliver (retried with backoff)",
       labelNames: ["sink"],
+      registers: [registry],
+    }),
+    unauthenticated: new Counter({
+      name: "gatehouse_audit_unauthenticated_requests_total",
+      help: "Requests that failed authentication (401), by outcome: recorded as an audit event, or suppressed by the per-source-IP or global flood guard",
+      labelNames: ["outcome"],
       registers: [registry],
     }),
   };

@@ -1,9 +1,9 @@
 import { verifyChain, type ChainHead, type ChainProblem } from "../core/audit/index.js";
-import type { StoredAuditEvent } from "../store/index.js";
+import type { StoredAuditLink } from "../store/index.js";
 
 /** What the verifier reads: links in storage order and the anchor retention left. */
 export interface ChainSource {
-  links(afterId: number, limit: number): Promise<StoredAuditEvent[]>;
+  links(afterId: number, limit: number): Promise<StoredAuditLink[]>;
   anchor(): Promise<ChainHead>;
 }
 
@@ -37,7 +37,7 @@ export async function verifyStoredChain(
         problem: v.problem,
         detail: v.detail,
         position: position + v.index,
-        ...(at ? { seq: at.seq, auditID: at.event.auditID } : {}),
+        ...(at ? { seq: at.seq, ...auditIdOf(at.json) } : {}),
       };
     }
     const headAt = trustedHead ? page.findIndex((l) => l.seq === trustedHead.seq) : -1;
@@ -49,11 +49,21 @@ export async function verifyStoredChain(
         detail: `seq ${h.seq} does not match the trusted head`,
         position: position + headAt,
         seq: h.seq,
-        auditID: h.event.auditID,
+        ...auditIdOf(h.json),
       };
     position += page.length;
     start = v.head;
     if (isLast || !last) return { ok: true, count: position, head: v.head };
     afterId = last.id;
+  }
+}
+
+/** The auditID of a stored event, to name it in a verdict; nothing when the text is not JSON. */
+function auditIdOf(json: string): { auditID?: string } {
+  try {
+    const id = (JSON.parse(json) as { auditID?: unknown }).auditID;
+    return typeof id === "string" ? { auditID: id } : {};
+  } catch {
+    return {};
   }
 }

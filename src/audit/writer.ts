@@ -1,11 +1,13 @@
 import type { Logger } from "pino";
-import type { AuditAppend } from "../store/index.js";
-import type { ChainHead, Event } from "../core/audit/index.js";
+import type { AuditAppend, CommittedAuditEvent } from "../store/index.js";
+import type { ChainHead } from "../core/audit/index.js";
 import type { AuditMetrics } from "./metrics.js";
 
 /** What the writer needs from the store: the group commit of audit-events.ts. */
 export interface AuditAppender {
-  append(items: readonly AuditAppend[]): Promise<ChainHead>;
+  appendCommitted(
+    items: readonly AuditAppend[],
+  ): Promise<{ head: ChainHead; committed: CommittedAuditEvent[] }>;
 }
 
 export interface WriterOptions {
@@ -23,8 +25,11 @@ export interface WriterOptions {
    * under load: fewer, larger commits). Events a request waits on are committed at once.
    */
   lingerMs?: number;
-  /** Called with each committed batch, in chain order (the sinks after the store). */
-  onCommitted?: (events: Event[]) => void;
+  /**
+   * Called with each committed batch, in chain order, with the stored JSON of each event: the sinks
+   * after the store. It must not block; sinks keep their own bounded queues.
+   */
+  onCommitted?: (events: CommittedAuditEvent[]) => void;
 }
 
 interface Pending {
@@ -156,8 +161,9 @@ export class AuditWriter {
         await this.sleep(linger);
       const batch = this.queue.slice(0, this.opts.maxBatch);
       const end = this.opts.metrics.commitSeconds.startTimer();
+      let committed: CommittedAuditEvent[];
       try {
-        await this.store.append(batch.map((p) => p.item));
+        ({ committed } = await this.store.appendCommitted(batch.map((p) => p.item)));
       } catch (e) {
         end();
         this.opts.metrics.failedCommits.inc();
@@ -185,7 +191,12 @@ export class AuditWriter {
       this.opts.metrics.batchSize.observe(batch.length);
       this.opts.metrics.queued.set(this.queue.length);
       for (const p of batch) p.settle?.();
-      this.opts.onCommitted?.(batch.map((p) => p.item.event));
+      try {
+        this.opts.onCommitted?.(committed);
+      } catch (e) {
+        // A sink's fault never stops the chain writer; sinks count their own failures.
+        this.opts.log.error({ err: e }, "audit: a sink failed to take committed events");
+      }
       for (const w of this.spaceWaiters.splice(0)) w();
       if (this.overflowing && this.queue.length <= this.opts.maxQueue / 2) {
         this.opts.log.warn(

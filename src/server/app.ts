@@ -36,6 +36,7 @@ import { ensureSelfSigned } from "./tls.js";
 import { addHealthRoutes } from "./api/health.js";
 import { addDiscoveryRoutes } from "./api/discovery.js";
 import { addUserRoutes } from "./api/users.js";
+import { addUserStatusRoutes } from "./api/users-status.js";
 import { addAccessKeyRoutes } from "./api/access-keys.js";
 import { addResourceRoutes } from "./api/resources.js";
 import { accessBindingKind, accessRoleKind, teamKind } from "./api/kinds/access.js";
@@ -147,6 +148,12 @@ export async function startGatehouse(
     // Gatehouse as token issuer; its URL is the server's own once it listens (src/identity/issuer).
     const { issuerUrl, ...lifetimes } = config.tokens;
     const issuer = createIssuer(store, keyRing, issuerOptions(issuerUrl ?? "", lifetimes), fx.now);
+    addUserStatusRoutes(router, {
+      store,
+      maxBody: config.maxRequestBodyBytes,
+      now: fx.now,
+      revokeSessions: (user, reason) => issuer.sessions.revokeAllFor(user, reason),
+    });
     const pipeline = audit;
     const idps = await startIdentityProviders(config, {
       store,

@@ -17,11 +17,14 @@ export function buildPipeline(deps: {
   metrics: ServerMetrics;
   /** The audit filter (filters/audit.ts); absent only in tests of the bare chain. */
   audit?: Filter;
+  /** Audit of requests that failed authentication (filters/audit-unauthenticated.ts). */
+  failedAuthnAudit?: Filter;
   route: Handler;
 }): Handler {
   const chain: Filter[] = [
     withRecovery,
     withMetrics(deps.metrics),
+    ...(deps.failedAuthnAudit ? [deps.failedAuthnAudit] : []),
     withAuthentication(deps.authn),
     ...(deps.audit ? [deps.audit] : []),
   ];

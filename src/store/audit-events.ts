@@ -15,6 +15,9 @@ import {
   type Event,
 } from "../core/audit/index.js";
 import type { Database } from "./schema.js";
+import { sqliteHandles, type SqliteHandle } from "./dialect.js";
+
+type SqliteStatement = ReturnType<SqliteHandle["prepare"]>;
 import { StoreError } from "./errors.js";
 
 /** Where a stored event came from: the gateway, a cluster's own audit webhook, or Gatehouse itself. */
@@ -27,11 +30,23 @@ export interface AuditAppend {
   cluster: string;
 }
 
-/** A stored event with its chain link and storage position. */
-export interface StoredAuditEvent extends ChainLink {
+/** A stored link as the verifier reads it: the stored JSON text, not parsed. */
+export interface StoredAuditLink extends ChainLink {
   id: number;
   source: AuditSource;
   cluster: string;
+}
+
+/** A stored event with its chain link and storage position. */
+export interface StoredAuditEvent extends StoredAuditLink {
+  event: Event;
+}
+
+/** A committed event: what the sinks after the store get, with the exact bytes stored and hashed. */
+export interface CommittedAuditEvent {
+  event: Event;
+  json: string;
+  seq: number;
 }
 
 /** Filters of `gatehouse audit query`; every field set must match. Times are epoch milliseconds. */
@@ -60,8 +75,8 @@ type Eb = ExpressionBuilder<Database, "audit_events">;
 
 /** The lock PostgreSQL writers take so that replicas append to one chain in turn. */
 const PG_CHAIN_LOCK = 7_407_001;
-/** Rows per INSERT: 22 columns stay below SQLite's 32766 bound parameters. */
-const INSERT_CHUNK = 1000;
+/** Rows per SQLite multi-row INSERT (20 parameters each, far below SQLite's 32766). */
+const SQLITE_CHUNK = 50;
 const ANCHOR_KEY = "audit.chain.anchor";
 
 /**
@@ -75,25 +90,87 @@ export class AuditEventRepository {
     private readonly dialect: "sqlite" | "postgres",
   ) {}
 
-  /** Append a batch in one transaction; returns the new head. */
+  /**
+   * Append a batch in one transaction; returns the new head. Each event is serialised once; those
+   * bytes are hashed into the chain and stored as they are (`json` of each committed event).
+   */
   async append(items: readonly AuditAppend[]): Promise<ChainHead> {
-    if (items.length === 0) return this.head();
+    return (await this.appendCommitted(items)).head;
+  }
+
+  /** append, also returning the committed events with their stored JSON, in chain order. */
+  async appendCommitted(
+    items: readonly AuditAppend[],
+  ): Promise<{ head: ChainHead; committed: CommittedAuditEvent[] }> {
+    if (items.length === 0) return { head: await this.head(), committed: [] };
+    // Serialised and reduced to column values before the transaction: only hashing needs the head.
+    const rows = items.map(toRow);
+    const chain = (from: ChainHead): { head: ChainHead; committed: CommittedAuditEvent[] } => {
+      let head = from;
+      const committed: CommittedAuditEvent[] = new Array<CommittedAuditEvent>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as Row;
+        const link = chainNext(head, r[EVENT]);
+        r[SEQ] = link.seq;
+        r[PREV_HASH] = link.prevHash;
+        r[HASH] = link.hash;
+        head = { seq: link.seq, hash: link.hash };
+        committed[i] = { event: (items[i] as AuditAppend).event, json: link.json, seq: link.seq };
+      }
+      return { head, committed };
+    };
+    const raw = this.dialect === "sqlite" ? sqliteHandles.get(this.db) : undefined;
+    if (raw && !raw.inTransaction) {
+      // SQLite, connection idle: the whole group commit runs synchronously on better-sqlite3 with
+      // statements kept prepared (nothing else can run on the connection meanwhile). A Kysely
+      // transaction open on it (awaiting) sends this batch the Kysely way below instead.
+      return raw.transaction(() => {
+        const out = chain(this.sqliteHead(raw));
+        this.sqliteInsert(raw, rows);
+        return out;
+      })();
+    }
     return this.db.transaction().execute(async (tx) => {
       if (this.dialect === "postgres") await sql`select pg_advisory_xact_lock(${PG_CHAIN_LOCK})`.execute(tx);
-      let head = await headIn(tx);
-      const rows = items.map((it) => {
-        const link = chainNext(head, it.event);
-        head = { seq: link.seq, hash: link.hash };
-        return toRow(link, it);
-      });
-      // One prepared multi-row INSERT per chunk, its text cached by row count: the query builder
-      // would otherwise build a node per value (20,000 per batch), which costs more than the insert.
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        await tx.executeQuery(CompiledQuery.raw(this.insertText(chunk.length), chunk.flatMap(rowValues)));
+      const out = chain(await headIn(tx));
+      if (this.dialect === "postgres") {
+        // One statement per batch whatever its size: each column travels as one array parameter
+        // and unnest() turns the arrays back into rows (no 65535-parameter limit, one parse).
+        for (let i = 0; i < rows.length; i += PG_CHUNK)
+          await tx.executeQuery(CompiledQuery.raw(PG_INSERT, columnsOf(rows.slice(i, i + PG_CHUNK))));
+      } else if (raw) {
+        // Inside the Kysely transaction, which holds the one connection.
+        this.sqliteInsert(raw, rows);
+      } else {
+        for (let i = 0; i < rows.length; i += SQLITE_CHUNK) {
+          const chunk = rows.slice(i, i + SQLITE_CHUNK);
+          await tx.executeQuery(CompiledQuery.raw(this.insertText(chunk.length), chunk.flat()));
+        }
       }
-      return head;
+      return out;
     });
+  }
+
+  /** Multi-row INSERTs of SQLITE_CHUNK rows, then the rest row by row, all kept prepared. */
+  private sqliteInsert(raw: SqliteHandle, rows: readonly Row[]): void {
+    let i = 0;
+    for (; i + SQLITE_CHUNK <= rows.length; i += SQLITE_CHUNK)
+      (this.sqliteMany ??= raw.prepare(this.insertText(SQLITE_CHUNK))).run(
+        rows.slice(i, i + SQLITE_CHUNK).flat(),
+      );
+    for (; i < rows.length; i++) (this.sqliteOne ??= raw.prepare(this.insertText(1))).run(rows[i] as Row);
+  }
+
+  /** The chain head read with prepared statements (the same answer as headIn). */
+  private sqliteHead(raw: SqliteHandle): ChainHead {
+    const last = (this.sqliteHeadStmt ??= raw.prepare(
+      "select seq, hash from audit_events order by seq desc limit 1",
+    )).get() as { seq: number | bigint; hash: string } | undefined;
+    if (last) return { seq: Number(last.seq), hash: last.hash };
+    const anchor = (this.sqliteAnchorStmt ??= raw.prepare("select value from settings where key = ?")).get([
+      ANCHOR_KEY,
+    ]) as { value: string } | undefined;
+    return anchor ? (JSON.parse(anchor.value) as ChainHead) : GENESIS;
   }
 
   /** The last link (or the retention anchor, or GENESIS when nothing was ever stored). */
@@ -165,8 +242,8 @@ export class AuditEventRepository {
     return rows.reverse().map(fromRow);
   }
 
-  /** Stored links in storage order (by id), for the verifier; `afterId` pages. */
-  async links(afterId: number, limit: number): Promise<StoredAuditEvent[]> {
+  /** Stored links in storage order (by id), for the verifier; `afterId` pages. Not parsed. */
+  async links(afterId: number, limit: number): Promise<StoredAuditLink[]> {
     const rows = await this.db
       .selectFrom("audit_events")
       .select(["id", "seq", "prev_hash", "hash", "source", "cluster", "event"])
@@ -174,7 +251,7 @@ export class AuditEventRepository {
       .orderBy("id")
       .limit(limit)
       .execute();
-    return rows.map(fromRow);
+    return rows.map(linkFromRow);
   }
 
   async count(): Promise<number> {
@@ -229,18 +306,14 @@ export class AuditEventRepository {
     });
   }
 
-  private readonly insertTexts = new Map<number, string>();
+  private sqliteMany: SqliteStatement | undefined;
+  private sqliteOne: SqliteStatement | undefined;
+  private sqliteHeadStmt: SqliteStatement | undefined;
+  private sqliteAnchorStmt: SqliteStatement | undefined;
 
   private insertText(n: number): string {
-    let text = this.insertTexts.get(n);
-    if (text === undefined) {
-      let p = 0;
-      const row = () =>
-        `(${INSERT_COLUMNS.map(() => (this.dialect === "postgres" ? `$${++p}` : "?")).join(", ")})`;
-      text = `insert into audit_events (${INSERT_COLUMNS.join(", ")}) values ${Array.from({ length: n }, row).join(", ")}`;
-      this.insertTexts.set(n, text);
-    }
-    return text;
+    const row = `(${INSERT_COLUMNS.map(() => "?").join(", ")})`;
+    return `insert into audit_events (${INSERT_COLUMNS.join(", ")}) values ${Array.from({ length: n }, () => row).join(", ")}`;
   }
 
   private conditions(eb: Eb, f: AuditFilter): Expression<SqlBool>[] {
@@ -319,31 +392,63 @@ async function headIn(db: Kysely<Database>): Promise<ChainHead> {
   return anchor ? (JSON.parse(anchor.value) as ChainHead) : GENESIS;
 }
 
-function toRow(link: ChainLink, it: AuditAppend) {
+/** The INSERT's column values of one event, in INSERT_COLUMNS order; seq and hashes set later. */
+type Row = [
+  seq: number,
+  prevHash: string,
+  hash: string,
+  source: string,
+  auditId: string,
+  stage: string,
+  ts: number,
+  cluster: string,
+  username: string,
+  impersonatedUser: string,
+  groups: string,
+  verb: string,
+  apiGroup: string,
+  resource: string,
+  namespace: string,
+  name: string,
+  code: number,
+  decision: string,
+  impact: string,
+  event: string,
+];
+const SEQ = 0;
+const PREV_HASH = 1;
+const HASH = 2;
+const EVENT = 19;
+
+function toRow(it: AuditAppend): Row {
   const e = it.event;
-  const groups = [...(e.user.groups ?? []), ...(e.impersonatedUser?.groups ?? [])];
-  return {
-    seq: link.seq,
-    prev_hash: link.prevHash,
-    hash: link.hash,
-    source: it.source,
-    audit_id: e.auditID,
-    stage: e.stage,
-    ts: parseMicroTime(e.stageTimestamp),
-    cluster: it.cluster,
-    username: e.user.username,
-    impersonated_user: e.impersonatedUser?.username ?? "",
-    groups: groups.length > 0 ? `\n${groups.join("\n")}\n` : "",
-    verb: e.verb,
-    api_group: e.objectRef?.apiGroup ?? "",
-    resource: e.objectRef?.resource ?? "",
-    namespace: e.objectRef?.namespace ?? "",
-    name: e.objectRef?.name ?? "",
-    code: e.responseStatus?.code ?? 0,
-    decision: e.annotations?.[ANNOTATION.decision] ?? "",
-    impact: e.annotations?.[ANNOTATION.impact] ?? "",
-    event: JSON.stringify(e),
-  };
+  const g1 = e.user.groups;
+  const g2 = e.impersonatedUser?.groups;
+  const groups = g1?.length || g2?.length ? `\n${[...(g1 ?? []), ...(g2 ?? [])].join("\n")}\n` : "";
+  const ref = e.objectRef;
+  const ann = e.annotations;
+  return [
+    0,
+    "",
+    "",
+    it.source,
+    e.auditID,
+    e.stage,
+    parseMicroTime(e.stageTimestamp),
+    it.cluster,
+    e.user.username ?? "",
+    e.impersonatedUser?.username ?? "",
+    groups,
+    e.verb,
+    ref?.apiGroup ?? "",
+    ref?.resource ?? "",
+    ref?.namespace ?? "",
+    ref?.name ?? "",
+    e.responseStatus?.code ?? 0,
+    ann?.[ANNOTATION.decision] ?? "",
+    ann?.[ANNOTATION.impact] ?? "",
+    JSON.stringify(e),
+  ];
 }
 
 const INSERT_COLUMNS = [
@@ -369,8 +474,56 @@ const INSERT_COLUMNS = [
   "event",
 ] as const;
 
-function rowValues(r: ReturnType<typeof toRow>): unknown[] {
-  return INSERT_COLUMNS.map((c) => r[c]);
+/** PostgreSQL types of INSERT_COLUMNS, for the unnest() casts. */
+const PG_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+  seq: "bigint",
+  prev_hash: "text",
+  hash: "text",
+  source: "text",
+  audit_id: "text",
+  stage: "text",
+  ts: "bigint",
+  cluster: "text",
+  username: "text",
+  impersonated_user: "text",
+  groups: "text",
+  verb: "text",
+  api_group: "text",
+  resource: "text",
+  namespace: "text",
+  name: "text",
+  code: "integer",
+  decision: "text",
+  impact: "text",
+  event: "text",
+};
+const PG_INSERT = `insert into audit_events (${INSERT_COLUMNS.join(", ")}) select * from unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(", ")})`;
+/** Rows per unnest() INSERT: large enough to amortise the round trip, small enough to stream. */
+const PG_CHUNK = 2000;
+
+/** Rows → one array per column (the unnest() parameters). */
+function columnsOf(rows: readonly Row[]): unknown[][] {
+  return INSERT_COLUMNS.map((_, c) => rows.map((r) => r[c]));
+}
+
+function linkFromRow(r: {
+  id: number;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  source: string;
+  cluster: string;
+  event: string;
+}): StoredAuditLink {
+  return {
+    id: Number(r.id),
+    seq: Number(r.seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    source: r.source as AuditSource,
+    cluster: r.cluster,
+    json: r.event,
+  };
 }
 
 function fromRow(r: {
@@ -382,15 +535,8 @@ function fromRow(r: {
   cluster: string;
   event: string;
 }): StoredAuditEvent {
-  return {
-    id: Number(r.id),
-    seq: Number(r.seq),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-    source: r.source as AuditSource,
-    cluster: r.cluster,
-    event: JSON.parse(r.event) as Event,
-  };
+  const link = linkFromRow(r);
+  return { ...link, event: JSON.parse(link.json) as Event };
 }
 
 /** Epoch milliseconds of a MicroTime; an unreadable time sorts as 0 rather than failing a batch. */

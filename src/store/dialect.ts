@@ -34,6 +34,20 @@ export function redactUrl(value: string): string {
   return value.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
+/**
+ * The better-sqlite3 handle behind a SQLite Kysely instance, for the audit group commit, which
+ * keeps its multi-row INSERT prepared (Kysely prepares every statement anew). Use it only inside a
+ * Kysely transaction on that instance, which holds the one connection.
+ */
+export const sqliteHandles: WeakMap<Kysely<Database>, SqliteHandle> = new WeakMap();
+
+/** What the audit group commit uses of a better-sqlite3 handle. */
+export interface SqliteHandle {
+  prepare(sql: string): { run(params: unknown[]): unknown; get(params?: unknown[]): unknown };
+  transaction<T>(fn: () => T): () => T;
+  readonly inTransaction: boolean;
+}
+
 /** Open a Kysely instance for a location. SQLite files are created; PostgreSQL must be reachable. */
 export function openKysely(loc: DatabaseLocation): Kysely<Database> {
   switch (loc.kind) {
@@ -46,7 +60,9 @@ export function openKysely(loc: DatabaseLocation): Kysely<Database> {
       sqlite.pragma("synchronous = NORMAL");
       sqlite.pragma("busy_timeout = 5000");
       sqlite.pragma("foreign_keys = ON");
-      return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      sqliteHandles.set(db, sqlite);
+      return db;
     }
     case "postgres": {
       const pool = new pg.Pool({

@@ -208,7 +208,9 @@ describe("audit levels from a policy file, through the gateway to a real cluster
     expect(gh.audit.webhook?.pending).toBeGreaterThan(0);
     expect((await as("loud", "GET", "/api/v1/namespaces/default/configmaps/bodies")).status).toBe(200);
     await gh.audit.flush();
-    const stored = (await gh.store.audit.links(0, 10_000)).map((l) => l.event.auditID + l.event.stage);
+    const stored = (await gh.store.audit.links(0, 10_000))
+      .map((l) => JSON.parse(l.json) as Event)
+      .map((e) => e.auditID + e.stage);
     rx.mode = "ok";
     const deadline = Date.now() + 10_000;
     while (rx.events.length < stored.length && Date.now() < deadline)

@@ -19,6 +19,7 @@ import { addServerOptions, GatehouseClient, type ServerFlags } from "../client.j
 import { CliError, NegativeAnswer } from "../errors.js";
 import { formatTable, parseText, readInput, toYaml, type Output } from "../io.js";
 import { outputOption } from "../program.js";
+import { registerAuditPolicy } from "./audit-policy.js";
 
 /**
  * `gatehouse audit ...`: one group, one small function per subcommand. Subcommands that read the
@@ -32,6 +33,7 @@ export function registerAudit(program: Command, output: Output): void {
   registerQuery(audit, output);
   registerTail(audit, output);
   registerVerify(audit, output);
+  registerAuditPolicy(audit, output);
 }
 
 const EVENTS = "/apis/gatehouse.io/v1alpha1/auditevents";
@@ -314,7 +316,9 @@ function eventTable(events: Event[]): string {
         e.stageTimestamp,
         e.stage,
         e.annotations?.[ANNOTATION.cluster] ?? "",
-        e.impersonatedUser ? `${e.user.username} (as ${e.impersonatedUser.username})` : e.user.username,
+        e.impersonatedUser
+          ? `${e.user.username ?? ""} (as ${e.impersonatedUser.username ?? ""})`
+          : (e.user.username ?? ""),
         e.verb,
         resource,
         r?.namespace ?? "",

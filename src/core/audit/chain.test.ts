@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { canonicalJson } from "./canonical-json.js";
-import { chainNext, GENESIS, verifyChain, type ChainLink } from "./chain.js";
+import { chainNext, GENESIS, linkHash, verifyChain, type ChainLink } from "./chain.js";
 import type { Event } from "./types.js";
 
 function event(i: number): Event {
@@ -23,27 +22,33 @@ function chain(n: number): ChainLink[] {
   const out: ChainLink[] = [];
   let head = GENESIS;
   for (let i = 0; i < n; i++) {
-    const l = chainNext(head, event(i));
+    const l = chainNext(head, JSON.stringify(event(i)));
     out.push(l);
     head = { seq: l.seq, hash: l.hash };
   }
   return out;
 }
 
-describe("canonicalJson", () => {
-  it("sorts keys at every depth and drops undefined members", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, "x", null], c: true }, z: undefined })).toBe(
-      '{"a":{"c":true,"d":[1,"x",null]},"b":1}',
-    );
+/** A link whose stored JSON was edited (the parsed event changed and written back). */
+function edited(l: ChainLink, change: (e: Event) => Event): ChainLink {
+  return { ...l, json: JSON.stringify(change(JSON.parse(l.json) as Event)) };
+}
+
+describe("linkHash", () => {
+  it("hashes the stored bytes: prevHash, seq and the JSON text, nothing re-serialised", () => {
+    const json = JSON.stringify(event(0));
+    const h = linkHash(GENESIS.hash, 0, json);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(linkHash(GENESIS.hash, 0, json)).toBe(h);
+    // The same data with other key order or whitespace is other bytes: the stored text is what counts.
+    expect(linkHash(GENESIS.hash, 0, JSON.stringify(JSON.parse(json), null, 1))).not.toBe(h);
+    expect(linkHash(GENESIS.hash, 1, json)).not.toBe(h);
+    expect(linkHash("1".repeat(64), 0, json)).not.toBe(h);
   });
-  it("is the same for any key order", () => {
-    fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => {
-        const reversed = Object.fromEntries(Object.entries(o).reverse());
-        expect(canonicalJson(reversed)).toBe(canonicalJson(o));
-        expect(JSON.parse(canonicalJson(o))).toEqual(JSON.parse(JSON.stringify(o)));
-      }),
-    );
+  it("hashes UTF-8 bytes, so non-ASCII text is covered exactly", () => {
+    const a = JSON.stringify({ ...event(0), requestURI: "/api/v1/namespaces/ü" });
+    const b = JSON.stringify({ ...event(0), requestURI: "/api/v1/namespaces/u" });
+    expect(linkHash(GENESIS.hash, 0, a)).not.toBe(linkHash(GENESIS.hash, 0, b));
   });
 });
 
@@ -54,14 +59,15 @@ describe("verifyChain", () => {
     expect(verifyChain([])).toEqual({ ok: true, head: GENESIS, count: 0 });
   });
 
-  it("is stable under a store handing back keys in another order", () => {
-    const c = chain(3).map((l) => ({ ...l, event: JSON.parse(canonicalJson(l.event)) as Event }));
-    expect(verifyChain(c).ok).toBe(true);
+  it("reports a stored text changed without changing its data (re-serialised) as altered", () => {
+    const c = chain(3);
+    c[1] = { ...(c[1] as ChainLink), json: JSON.stringify(JSON.parse((c[1] as ChainLink).json), null, 2) };
+    expect(verifyChain(c)).toMatchObject({ ok: false, index: 1, problem: "altered" });
   });
 
   it("detects an altered event at its position", () => {
     const c = chain(5);
-    c[2] = { ...(c[2] as ChainLink), event: { ...(c[2] as ChainLink).event, verb: "delete" } };
+    c[2] = edited(c[2] as ChainLink, (e) => ({ ...e, verb: "delete" }));
     expect(verifyChain(c)).toMatchObject({ ok: false, index: 2, problem: "altered" });
   });
 
@@ -70,7 +76,7 @@ describe("verifyChain", () => {
     const l = c[1] as ChainLink;
     const forged = chainNext(
       { seq: l.seq - 1, hash: l.prevHash },
-      { ...l.event, user: { username: "mallory" } },
+      JSON.stringify({ ...(JSON.parse(l.json) as Event), user: { username: "mallory" } }),
     );
     c[1] = forged;
     expect(verifyChain(c)).toMatchObject({ ok: false, index: 1, problem: "altered" });
@@ -102,7 +108,7 @@ describe("verifyChain", () => {
     const head = { seq: 3, hash: (c[3] as ChainLink).hash };
     let prev = { seq: 1, hash: (c[1] as ChainLink).hash };
     for (let i = 2; i < 4; i++) {
-      const l = chainNext(prev, { ...event(i), verb: "delete" });
+      const l = chainNext(prev, JSON.stringify({ ...event(i), verb: "delete" }));
       c[i] = l;
       prev = { seq: l.seq, hash: l.hash };
     }
@@ -126,8 +132,7 @@ describe("verifyChain", () => {
         (n, k, op) => {
           const c = chain(n);
           const i = k % (n - 1);
-          if (op === "alter")
-            c[i] = { ...(c[i] as ChainLink), event: { ...(c[i] as ChainLink).event, requestURI: "/x" } };
+          if (op === "alter") c[i] = edited(c[i] as ChainLink, (e) => ({ ...e, requestURI: "/x" }));
           if (op === "remove") c.splice(i, 1);
           if (op === "swap") [c[i], c[i + 1]] = [c[i + 1] as ChainLink, c[i] as ChainLink];
           const v = verifyChain(c);

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
-import type { Event } from "./types.js";
 
 /**
  * Tamper evidence for stored events. Each stored event is a link:
  *
- *   hash = sha256( prevHash "\n" seq "\n" canonicalJson(event) )   (hex)
+ *   hash = sha256( prevHash "\n" seq "\n" json )   (hex, over the UTF-8 bytes)
  *
- * seq counts from 0 and prevHash of the first link is GENESIS_HASH. Changing an event, its seq or
+ * where `json` is the event exactly as stored: the writer serialises an event once, hashes those
+ * bytes and stores those bytes, and the verifier re-hashes the stored bytes. Nothing is parsed or
+ * re-serialised on either side, so no canonical form is needed (and a store that gave back other
+ * bytes than it was given would show up as an alteration, which is what it is). seq counts from 0 and prevHash of the first link is GENESIS_HASH. Changing an event, its seq or
  * its hash, removing a link or reordering links breaks a hash or a link and verifyChain names the
  * first position where that happens. Rewriting a whole suffix consistently can only be caught
  * against a head (seq and hash) recorded elsewhere, which verifyChain accepts as `head`; removing
@@ -17,7 +18,8 @@ export interface ChainLink {
   seq: number;
   prevHash: string;
   hash: string;
-  event: Event;
+  /** The event's JSON, byte for byte as stored. */
+  json: string;
 }
 
 /** Where a chain (or a verified slice of one) ends: the last seq and hash. */
@@ -30,16 +32,14 @@ export const GENESIS_HASH = "0".repeat(64);
 export const GENESIS: ChainHead = Object.freeze({ seq: -1, hash: GENESIS_HASH });
 
 /** The hash of a link's content. */
-export function linkHash(prevHash: string, seq: number, event: Event): string {
-  return createHash("sha256")
-    .update(`${prevHash}\n${seq}\n${canonicalJson(event)}`)
-    .digest("hex");
+export function linkHash(prevHash: string, seq: number, json: string): string {
+  return createHash("sha256").update(`${prevHash}\n${seq}\n`).update(json).digest("hex");
 }
 
-/** Append an event after `prev` (GENESIS for an empty chain). */
-export function chainNext(prev: ChainHead, event: Event): ChainLink {
+/** Append an event, serialised as it will be stored, after `prev` (GENESIS for an empty chain). */
+export function chainNext(prev: ChainHead, json: string): ChainLink {
   const seq = prev.seq + 1;
-  return { seq, prevHash: prev.hash, hash: linkHash(prev.hash, seq, event), event };
+  return { seq, prevHash: prev.hash, hash: linkHash(prev.hash, seq, json), json };
 }
 
 export type ChainProblem = "altered" | "removed" | "reordered";
@@ -69,7 +69,7 @@ export function verifyChain(
       }
       return fail(i, "removed", `seq ${expected}..${l.seq - 1} missing before this event`);
     }
-    if (linkHash(l.prevHash, l.seq, l.event) !== l.hash) {
+    if (linkHash(l.prevHash, l.seq, l.json) !== l.hash) {
       return fail(i, "altered", `event seq ${l.seq} does not match its hash`);
     }
     if (l.prevHash !== running) {

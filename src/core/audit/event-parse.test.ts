@@ -57,4 +57,15 @@ describe("parseEvent", () => {
       expect((e as Error).message).toMatch(msg);
     }
   });
+  it("reads kube-apiserver's event for a failed authentication, whose user is {}", () => {
+    const line =
+      '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a401","stage":"ResponseStarted","requestURI":"/api/v1/pods","verb":"list","user":{},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","apiVersion":"v1"},"responseStatus":{"metadata":{},"message":"Authentication failed, attempted: bearer","code":401},"requestReceivedTimestamp":"2024-05-01T10:00:00.000000Z","stageTimestamp":"2024-05-01T10:00:00.000100Z"}';
+    const e = parseEvent(parseObjects(line, "kube.jsonl")[0] as never);
+    expect(e.user).toEqual({});
+    expect(e.responseStatus?.code).toBe(401);
+    const bad = line.replace('"user":{}', '"user":{"username":7}');
+    expect(() => parseEvent(parseObjects(bad, "kube.jsonl")[0] as never)).toThrow(
+      /user\.username must be a string/,
+    );
+  });
 });

@@ -69,7 +69,10 @@ export function parseEvent(d: SourcedObject): Event {
 
 function eventUser(v: unknown, field: string, bad: (what: string) => never): EventUser | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isRecord(v) || typeof v["username"] !== "string") return bad(`${field}.username must be a string`);
+  if (!isRecord(v)) return bad(`${field} must be an object`);
+  // kube-apiserver writes "user":{} for a request whose authentication failed (username omitempty).
+  if (v["username"] !== undefined && typeof v["username"] !== "string")
+    return bad(`${field}.username must be a string`);
   const groups = v["groups"];
   if (
     groups !== undefined &&

@@ -15,7 +15,6 @@ export * from "./event-trim.js";
 export { parseEvent } from "./event-parse.js";
 export * from "./impact.js";
 export * from "./gatehouse-events.js";
-export { canonicalJson } from "./canonical-json.js";
 export * from "./chain.js";
 export * from "./audit2rbac/index.js";
 export { parseSince, SinceError } from "./since.js";

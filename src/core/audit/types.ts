@@ -18,7 +18,8 @@ export function levelAtLeast(level: Level, min: Level): boolean {
 
 /** authentication.k8s.io/v1 UserInfo as it appears in events. */
 export interface EventUser {
-  username: string;
+  /** Absent (serialised as `"user":{}`) when authentication failed, as kube-apiserver records a 401. */
+  username?: string;
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;

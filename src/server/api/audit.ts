@@ -1,7 +1,9 @@
 import type { Router } from "../router.js";
 import type { AuditFilter, AuditSource, Store } from "../../store/index.js";
 import { AUDIT_API_VERSION, IMPACTS, type ChainHead } from "../../core/audit/index.js";
-import { verifyStoredChain, type AuditWriter } from "../../audit/index.js";
+import { AUDIT_POLICY_KIND, policyFromSpec, verifyStoredChain, type AuditWriter } from "../../audit/index.js";
+import { ParseError } from "../../core/k8s/index.js";
+import type { KindSpec } from "./kind.js";
 import { EventListError, maySendClusterEvents, parseEventList } from "../../audit/receiver.js";
 import type { ClusterRegistry } from "../../clusters/index.js";
 import { readJSONObject } from "../body.js";
@@ -9,6 +11,27 @@ import { HttpError } from "../errors.js";
 import { writeJSON } from "../respond.js";
 import { API_PREFIX, GROUP_VERSION } from "./group.js";
 import { requireAdmin } from "./admin-only.js";
+
+/**
+ * AuditPolicy: the audit policy of one cluster. Its name is the cluster's name; its spec is the body
+ * of an audit.k8s.io/v1 Policy (rules, omitStages, omitManagedFields), validated with
+ * kube-apiserver's rules (a policy with no rules is refused). It replaces the global policy
+ * (--audit-policy-file) for that cluster's gateway requests.
+ */
+export const auditPolicyKind: KindSpec = {
+  kind: AUDIT_POLICY_KIND,
+  plural: "auditpolicies",
+  singular: "auditpolicy",
+  validate(o) {
+    try {
+      policyFromSpec(o.spec, `auditpolicies/${o.metadata.name}`);
+      return [];
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      return [`spec: ${e.detail}`];
+    }
+  },
+};
 
 const MAX_LIMIT = 5000;
 const MAX_WAIT_SECONDS = 60;

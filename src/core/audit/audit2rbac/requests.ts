@@ -29,7 +29,7 @@ export interface EventFilter {
  */
 export function actingUser(e: Event): UserInfo {
   const u = e.impersonatedUser ?? e.user;
-  return { username: u.username, groups: [...(u.groups ?? [])] };
+  return { username: u.username ?? "", groups: [...(u.groups ?? [])] };
 }
 
 const VERB_METHODS: Readonly<Record<string, string>> = {

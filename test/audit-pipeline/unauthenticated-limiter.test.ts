@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { createAuditMetrics, UnauthenticatedLimiter } from "../../src/audit/index.js";
+import { sourceKey } from "../../src/audit/unauthenticated.js";
+
+function limiter(limits: {
+  perSourcePerMinute: number;
+  perSourceBurst: number;
+  globalPerSecond: number;
+  maxSources: number;
+}) {
+  const clock = { t: 1_000_000 };
+  const metrics = createAuditMetrics(new Registry());
+  const l = new UnauthenticatedLimiter(limits, () => clock.t, metrics, pino({ level: "silent" }));
+  const count = async (outcome: string) =>
+    (await metrics.unauthenticated.get()).values.find((v) => v.labels["outcome"] === outcome)?.value ?? 0;
+  return { l, clock, count };
+}
+
+describe("the flood guard of failed-authentication events", () => {
+  it("records a burst per source, then the sustained rate, and tells the next event how many were not", async () => {
+    const { l, clock, count } = limiter({
+      perSourcePerMinute: 60,
+      perSourceBurst: 3,
+      globalPerSecond: 1000,
+      maxSources: 100,
+    });
+    const got = Array.from({ length: 8 }, () => l.admit("10.0.0.1").record);
+    expect(got).toEqual([true, true, true, false, false, false, false, false]);
+    expect(await count("recorded")).toBe(3);
+    expect(await count("suppressed")).toBe(5);
+    clock.t += 1000; // one token a second
+    expect(l.admit("10.0.0.1")).toEqual({ record: true, suppressedBefore: 5 });
+    expect(l.admit("10.0.0.1")).toEqual({ record: false });
+    // Another source has its own bucket.
+    expect(l.admit("10.0.0.2")).toEqual({ record: true, suppressedBefore: 0 });
+  });
+
+  it("caps all sources together, so rotating addresses does not get past it", () => {
+    const { l } = limiter({
+      perSourcePerMinute: 60,
+      perSourceBurst: 5,
+      globalPerSecond: 10,
+      maxSources: 1000,
+    });
+    const recorded = Array.from({ length: 100 }, (_, i) => l.admit(`10.1.${i >> 8}.${i & 255}`)).filter(
+      (a) => a.record,
+    );
+    expect(recorded).toHaveLength(10);
+  });
+
+  it("keeps at most maxSources buckets, forgetting the oldest", () => {
+    const { l } = limiter({ perSourcePerMinute: 60, perSourceBurst: 1, globalPerSecond: 1e6, maxSources: 2 });
+    expect(l.admit("10.0.0.1").record).toBe(true);
+    expect(l.admit("10.0.0.1").record).toBe(false);
+    l.admit("10.0.0.2");
+    l.admit("10.0.0.3"); // evicts 10.0.0.1
+    expect(l.admit("10.0.0.1").record).toBe(true);
+  });
+
+  it("groups an IPv6 client by its /64 and an IPv4-mapped address as IPv4", () => {
+    expect(sourceKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(sourceKey("2001:db8:1:2:bbbb:cccc:dddd:eeee")).toBe("2001:db8:1:2::/64");
+    expect(sourceKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(sourceKey("::1")).toBe("0:0:0:0::/64");
+    expect(sourceKey("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(sourceKey("192.0.2.7")).toBe("192.0.2.7");
+    const { l } = limiter({
+      perSourcePerMinute: 60,
+      perSourceBurst: 1,
+      globalPerSecond: 1e6,
+      maxSources: 100,
+    });
+    expect(l.admit("2001:db8:1:2::1").record).toBe(true);
+    expect(l.admit("2001:db8:1:2::2").record).toBe(false);
+    expect(l.admit("2001:db8:1:3::1").record).toBe(true);
+  });
+});
