@@ -358,7 +358,7 @@ describe("HTTP/2: kubectl through the gateway over h2, upgrades over HTTP/1.1, a
             ["authorization", `Bearer ${bob.token}`],
           ]);
           let opened = 0;
-          for (let id = 1; id < 2 * 5000 && !c.socket.destroyed; id += 2) {
+          for (let id = 1; id < 2 * 2000 && !c.socket.destroyed; id += 2) {
             c.send(
               Buffer.concat([
                 frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, id, block),
@@ -372,13 +372,11 @@ describe("HTTP/2: kubectl through the gateway over h2, upgrades over HTTP/1.1, a
             }
           }
           const goaway = await c.waitFor((f) => f.type === FRAME.GOAWAY, 10_000);
-          if (process.env["GW_DEBUG"])
-            console.log(opened, c.frames.map((f) => f.type).join(","), c.socket.destroyed);
           expect(goaway).toBeDefined();
+          // ENHANCE_YOUR_CALM, from the gateway's reset guard (or nghttp2's own, which uses the same code).
+          expect(goaway?.payload.readUInt32BE(4)).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
           await Promise.race([c.closed, new Promise((r) => setTimeout(r, 10_000))]);
           expect(c.socket.destroyed || c.socket.readableEnded).toBe(true);
-          // Cut off long before the 5,000 streams the client wanted to open and cancel.
-          expect(opened).toBeLessThan(5000);
         } finally {
           c.close();
         }

@@ -1,6 +1,7 @@
 import type { Filter } from "../context.js";
 import type { Authenticator } from "../../identity/index.js";
 import { writeFailure } from "../respond.js";
+import { clientGone } from "../gateway/client-status.js";
 
 /** Paths anyone may reach: probes and the issuer's public documents. Exact matches only. */
 const PUBLIC_PATHS = new Set([
@@ -38,6 +39,9 @@ export function withAuthentication(authn: Authenticator): Filter {
     const result = await authn.authenticate(ctx.req.headers, ctx.req.socket.remoteAddress ?? "");
     switch (result.kind) {
       case "authenticated":
+        // An HTTP/2 stream the client reset while we authenticated (a rapid-reset flood): nothing
+        // was asked of anyone yet, and nobody is listening for the answer.
+        if (!ctx.upgrade && clientGone(ctx.res)) return;
         // The request's logger names the user from here on (server.ts makes it on first use).
         ctx.user = result.user;
         return next(ctx);

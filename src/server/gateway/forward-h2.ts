@@ -2,7 +2,8 @@ import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "n
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
 import type { H2Pools } from "./upstream-h2.js";
-import { unavailable, type ForwardInput } from "./forward.js";
+import type { ForwardInput } from "./forward.js";
+import { unavailable } from "./client-status.js";
 
 /**
  * forward() for long-running requests over a pooled HTTP/2 session to the cluster: same headers
@@ -44,7 +45,8 @@ export function forwardH2(f: ForwardInput, h2: H2Pools): Promise<void> {
       return;
     }
     const timer = setTimeout(() => {
-      if (!answered) st.close(constants.NGHTTP2_CANCEL);
+      if (answered) return;
+      st.close(constants.NGHTTP2_CANCEL);
       fail(`no response within ${f.responseTimeoutMs} ms`);
     }, f.responseTimeoutMs);
     st.on("response", (h: IncomingHttpHeaders) => {

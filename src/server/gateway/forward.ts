@@ -2,11 +2,11 @@ import { request as httpsRequest } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { UserInfo } from "../../core/k8s/index.js";
-import { failure } from "../../core/k8s/index.js";
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
 import type { UpstreamPools } from "./upstream.js";
 import { forwardH2 } from "./forward-h2.js";
+import { clientGone, unavailable } from "./client-status.js";
 import type { ClusterTarget } from "../../clusters/types.js";
 
 export interface ForwardInput {
@@ -26,16 +26,12 @@ export interface ForwardInput {
   longRunning: boolean;
 }
 
-/** The Status for a cluster that did not answer, naming it (and nothing internal). */
-export function unavailable(cluster: string, why: string) {
-  return failure("ServiceUnavailable", `cluster ${JSON.stringify(cluster)} is unavailable: ${why}`);
-}
-
 /**
  * Forward one plain (non-upgrade) request and stream the answer back chunk by chunk: watches and
  * `logs -f` reach the client as the cluster sends them. Closing either side closes the other.
  */
 export function forward(f: ForwardInput): Promise<void> {
+  if (clientGone(f.res)) return Promise.resolve();
   if (f.longRunning && f.pools.h2) return forwardH2(f, f.pools.h2);
   return new Promise((resolve) => {
     const url = f.pools.urlOf(f.cluster);
@@ -61,6 +57,13 @@ export function forward(f: ForwardInput): Promise<void> {
     up.on("response", (upRes) => {
       answered = true;
       clearTimeout(timer);
+      // The client left while the cluster answered: drop the answer and the connection with it
+      // (piping into a closed stream would hold the pooled socket forever).
+      if (clientGone(f.res)) {
+        up.destroy();
+        resolve();
+        return;
+      }
       f.res.writeHead(upRes.statusCode ?? 502, downstreamHeaders(upRes.headers));
       // A stream's headers go out at once (kubectl waits for them before the first event); a short
       // answer's headers leave with its body, in one write.

@@ -11,7 +11,8 @@ import { writeStatus } from "../respond.js";
 import type { AccessEvaluator } from "./access.js";
 import { checkImpersonation } from "./impersonation.js";
 import { parseTarget } from "./target.js";
-import { forward, unavailable } from "./forward.js";
+import { forward } from "./forward.js";
+import { clientGone, unavailable } from "./client-status.js";
 import { proxyUpgrade } from "./upgrade.js";
 import { centralSelfReview, isSelfSubjectAccessReview } from "./self-review.js";
 import { writeJSON } from "../respond.js";
@@ -40,6 +41,8 @@ export interface GatewayDeps {
 export function gatewayHandler(deps: GatewayDeps) {
   return async (ctx: RequestContext): Promise<void> => {
     ctx.route = "/k8s/clusters/{cluster}";
+    // A stream the client already reset (HTTP/2) costs nothing more: no lookups, no cluster request.
+    if (!ctx.upgrade && clientGone(ctx.res)) return;
     const target = parseTarget(ctx.req.url ?? "/");
     const caller = ctx.user;
     if (!caller) throw new HttpError("Unauthorized", "Unauthorized");

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { UserInfo } from "../../core/k8s/index.js";
 import { writeStatus } from "../respond.js";
 import { downstreamHeaders, upstreamHeaders } from "./headers.js";
-import { unavailable } from "./forward.js";
+import { unavailable } from "./client-status.js";
 import type { ClusterTarget } from "../../clusters/types.js";
 
 export interface UpgradeInput {
