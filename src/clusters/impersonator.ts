@@ -18,6 +18,13 @@ export const IMPERSONATOR = {
   serviceAccount: "gatehouse-gateway",
   clusterRole: "gatehouse:impersonator",
   clusterRoleBinding: "gatehouse:impersonator",
+  /**
+   * Who Gatehouse's own controllers (RBAC sync, tenant spaces, tenant verify) act as, by impersonation
+   * with the same token: their writes show under this name in the cluster's audit log, and the token
+   * alone still may do nothing.
+   */
+  controllerUser: "gatehouse:controller",
+  controllerBinding: "gatehouse:controller",
 } as const;
 
 const MANAGED_BY = { "app.kubernetes.io/managed-by": "gatehouse" } as const;
@@ -43,9 +50,10 @@ export interface ManifestObject {
   [k: string]: unknown;
 }
 
-/** The four objects, in the order they must be created. */
+/** The five objects, in the order they must be created. */
 export function impersonatorObjects(): ManifestObject[] {
-  const { namespace, serviceAccount, clusterRole, clusterRoleBinding } = IMPERSONATOR;
+  const { namespace, serviceAccount, clusterRole, clusterRoleBinding, controllerUser, controllerBinding } =
+    IMPERSONATOR;
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { ...MANAGED_BY } } },
     {
@@ -65,6 +73,15 @@ export function impersonatorObjects(): ManifestObject[] {
       metadata: { name: clusterRoleBinding, labels: { ...MANAGED_BY } },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
       subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
+    },
+    // The controllers must write any RBAC (sync) and any namespaced object (tenant templates), which
+    // needs escalate and bind, i.e. cluster-admin; reaching it takes impersonation, never the token alone.
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: controllerBinding, labels: { ...MANAGED_BY } },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: controllerUser }],
     },
   ];
 }

@@ -31,3 +31,4 @@ export {
   type ClusterConnection,
 } from "./kubeconfig.js";
 export { KubeApiError, KubeClient, type KubeClientOptions } from "./kube-client.js";
+export { controllerClient } from "./controller-client.js";

@@ -120,6 +120,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
     if (this.conn.token !== undefined) headers["Authorization"] = `Bearer ${this.conn.token}`;
+    if (this.conn.impersonateUser !== undefined) headers["Impersonate-User"] = this.conn.impersonateUser;
     if (payload) {
       headers["Content-Type"] = "application/json";
       headers["Content-Length"] = String(payload.length);

@@ -36,6 +36,8 @@ export interface ClusterConnection {
   clientKeyPem?: string;
   /** The context's namespace, if it names one. */
   namespace?: string;
+  /** Sent as Impersonate-User on every request (Gatehouse's controllers through the impersonator). */
+  impersonateUser?: string;
 }
 
 type Json = Record<string, unknown>;

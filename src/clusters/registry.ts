@@ -2,6 +2,7 @@ import type { KeyRing } from "../secrets/index.js";
 import type { Store, StoredObject } from "../store/index.js";
 import { openCredentials, storedCredentialsOf } from "./credentials.js";
 import { CLUSTER_KIND, type ClusterRegistry, type ClusterTarget } from "./types.js";
+import { IMPERSONATOR } from "./impersonator.js";
 
 /** Why a registered cluster cannot be used: its credentials do not open (e.g. a key was removed). */
 export class ClusterCredentialsError extends Error {
@@ -136,6 +137,8 @@ function toEntry(row: StoredObject, keyRing: KeyRing): Entry {
   };
   if (typeof spec["caData"] === "string")
     target.caPem = Buffer.from(spec["caData"], "base64").toString("utf8");
+  if ((body["status"] as Record<string, unknown> | undefined)?.["impersonator"] !== undefined)
+    target.controllerUser = IMPERSONATOR.controllerUser;
   if ("token" in creds) target.token = creds.token;
   else {
     target.clientCertPem = Buffer.from(creds.clientCertificateData, "base64").toString("utf8");

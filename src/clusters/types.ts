@@ -12,6 +12,11 @@ export interface ClusterTarget {
   clientCertPem?: string;
   /** Decrypted. */
   clientKeyPem?: string;
+  /**
+   * Set when the credential is the impersonate-only service account (`status.impersonator`): Gatehouse's
+   * own controllers then act as this user (see controllerClient), since the token alone may do nothing.
+   */
+  controllerUser?: string;
 }
 
 /** The registered clusters, as the gateway reads them. */

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { KubeClient } from "../clusters/kube-client.js";
+import { controllerClient } from "../clusters/controller-client.js";
 import { syncRbac, type SyncResult } from "../clusters/rbac-sync.js";
 import type { AccessEvaluator } from "./gateway/access.js";
-import type { ClusterRegistry, ClusterTarget } from "../clusters/types.js";
+import type { ClusterRegistry } from "../clusters/types.js";
 
 export interface RbacReconciler {
   /** Reconcile soon (debounced): after any change to teams, roles, bindings or clusters. */
@@ -10,21 +10,6 @@ export interface RbacReconciler {
   /** Reconcile every cluster now and report what each needed. */
   runOnce(): Promise<Map<string, SyncResult | { error: string }>>;
   stop(): void;
-}
-
-function clientFor(t: ClusterTarget): KubeClient {
-  return new KubeClient(
-    {
-      contextName: t.name,
-      server: t.server,
-      insecureSkipTLSVerify: t.insecureSkipTLSVerify,
-      ...(t.caPem ? { caPem: t.caPem } : {}),
-      ...(t.token ? { token: t.token } : {}),
-      ...(t.clientCertPem ? { clientCertPem: t.clientCertPem } : {}),
-      ...(t.clientKeyPem ? { clientKeyPem: t.clientKeyPem } : {}),
-    },
-    { timeoutMs: 15_000, userAgent: "gatehouse-rbac-sync" },
-  );
 }
 
 /**
@@ -50,7 +35,7 @@ export function startRbacReconciler(deps: {
     running = (async () => {
       const results = new Map<string, SyncResult | { error: string }>();
       for (const t of await deps.registry.list()) {
-        const client = clientFor(t);
+        const client = controllerClient(t, "gatehouse-rbac-sync");
         try {
           const r = await syncRbac(client, await deps.access.desiredFor({ name: t.name, labels: t.labels }));
           results.set(t.name, r);

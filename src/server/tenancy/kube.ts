@@ -1,22 +1,12 @@
 import http from "node:http";
 import https from "node:https";
-import { KubeClient } from "../../clusters/kube-client.js";
+import type { KubeClient } from "../../clusters/kube-client.js";
+import { controllerClient } from "../../clusters/controller-client.js";
 import type { ClusterTarget } from "../../clusters/types.js";
 
 /** A client for a cluster with Gatehouse's own registered credential (never a caller's identity). */
 export function gatehouseClient(t: ClusterTarget, userAgent = "gatehouse-tenancy"): KubeClient {
-  return new KubeClient(
-    {
-      contextName: t.name,
-      server: t.server,
-      insecureSkipTLSVerify: t.insecureSkipTLSVerify,
-      ...(t.caPem ? { caPem: t.caPem } : {}),
-      ...(t.token ? { token: t.token } : {}),
-      ...(t.clientCertPem ? { clientCertPem: t.clientCertPem } : {}),
-      ...(t.clientKeyPem ? { clientKeyPem: t.clientKeyPem } : {}),
-    },
-    { timeoutMs: 15_000, userAgent },
-  );
+  return controllerClient(t, userAgent);
 }
 
 export interface RawReply {
@@ -43,6 +33,7 @@ export function rawRequest(
   url.search = q !== undefined ? `?${q}` : "";
   const headers: Record<string, string> = { Accept: accept, "User-Agent": "gatehouse-tenancy" };
   if (t.token) headers["Authorization"] = `Bearer ${t.token}`;
+  if (t.controllerUser) headers["Impersonate-User"] = t.controllerUser;
   const mod = url.protocol === "http:" ? http : https;
   return new Promise((resolve, reject) => {
     const req = mod.request(
