@@ -228,7 +228,17 @@ export async function startGatehouse(
       log: fx.log.child({ component: "tenancy" }),
       intervalMs: 30_000,
     });
-    addResourceRoutes(router, tenantKind, { ...resourceDeps, onChange: () => tenancy.trigger() });
+    addResourceRoutes(router, tenantKind, {
+      ...resourceDeps,
+      onChange: () => tenancy.trigger(),
+      // A tenant's spaces are namespaces holding its workloads: they go one by one, on purpose.
+      beforeDelete: async (name) => {
+        const left = (await tenancyService.spaces.spaces()).filter((s) => s.tenant === name);
+        if (left.length === 0) return undefined;
+        const names = left.map((s) => `${s.cluster}/${s.namespace}`).join(", ");
+        return `tenants.gatehouse.io ${JSON.stringify(name)} still has ${left.length} space(s) (${names}): delete them first with gatehouse space delete`;
+      },
+    });
     addTenancyRoutes(router, {
       service: tenancyService,
       access,

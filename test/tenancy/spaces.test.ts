@@ -681,4 +681,19 @@ describe("tenant spaces on real clusters, through the gateway with the real kube
     const d = await cli("space", "delete", "acme-next", "--cluster", "cluster-1");
     expect(d.stdout).toBe("space/acme-next deleted from cluster cluster-1\n");
   });
+
+  it("refuses to delete a tenant that still has spaces, with a 409 that names them", async () => {
+    const r = await call(fx.gh.url, fx.ca, "DELETE", "/apis/gatehouse.io/v1alpha1/tenants/acme", {
+      auth: fx.admin,
+    });
+    expect(r.status).toBe(409);
+    const status = r.json<{ reason: string; message: string }>();
+    expect(status.reason).toBe("Conflict");
+    expect(status.message).toContain("cluster-1/acme-web");
+    expect(status.message).toContain("gatehouse space delete");
+    const still = await call(fx.gh.url, fx.ca, "GET", "/apis/gatehouse.io/v1alpha1/tenants/acme", {
+      auth: fx.admin,
+    });
+    expect(still.status).toBe(200);
+  });
 });

@@ -18,6 +18,8 @@ export interface ResourceDeps {
   now: () => number;
   /** Told after every successful write, so caches (authorization indexes) can refresh. */
   onChange: (kind: string) => void;
+  /** Why an object may not be deleted now (409 Conflict with this message), or undefined. */
+  beforeDelete?: (name: string) => Promise<string | undefined>;
 }
 
 /** REST for one kind, with Kubernetes conventions: list (paged, label selectors), get, create, replace, delete. */
@@ -99,6 +101,8 @@ export function addResourceRoutes(router: Router, spec: KindSpec, deps: Resource
   router.add("DELETE", `${base}/:name`, async (ctx, p) => {
     const name = p["name"] as string;
     requireAdmin(ctx, "delete", spec.plural, name);
+    const refused = await deps.beforeDelete?.(name);
+    if (refused !== undefined) throw new HttpError("Conflict", refused);
     await deps.store.objects.delete(key(name));
     deps.onChange(spec.kind);
     writeJSON(ctx.res, 200, {
