@@ -30,6 +30,12 @@ export class BodyTap {
     this.chunks.push(Buffer.from(b));
   }
 
+  /** Stop copying (the body will not be recorded): what was copied is dropped. */
+  abandon(): void {
+    this.overflow = true;
+    this.chunks = [];
+  }
+
   /** The body as bytes, or undefined when it was empty or too large. */
   bytes(): Buffer | undefined {
     return this.overflow || this.size === 0 ? undefined : Buffer.concat(this.chunks);
@@ -58,10 +64,16 @@ export function tapRequest(req: IncomingMessage, max: number): BodyTap {
 }
 
 /**
- * Copy the response body as it is written (plain, uncompressed JSON only), and call `onHeaders`
- * once when the status line and headers go out.
+ * Copy the response body as it is written (plain, uncompressed JSON only, and only when `wanted`
+ * says the event will record it for this status), and call `onHeaders` once when the status line
+ * and headers go out.
  */
-export function tapResponse(res: ServerResponse, max: number, onHeaders: () => void): BodyTap {
+export function tapResponse(
+  res: ServerResponse,
+  max: number,
+  onHeaders: () => void,
+  wanted: (status: number) => boolean = () => true,
+): BodyTap {
   const tap = new BodyTap(max);
   let started = false;
   const headers = (given?: unknown): void => {
@@ -75,8 +87,12 @@ export function tapResponse(res: ServerResponse, max: number, onHeaders: () => v
       return v === undefined ? "" : String(v);
     };
     const encoding = header("content-encoding");
-    if ((encoding !== "" && encoding !== "identity") || !header("content-type").includes("json"))
-      tap.add(new Uint8Array(max + 1));
+    if (
+      (encoding !== "" && encoding !== "identity") ||
+      !header("content-type").includes("json") ||
+      !wanted(res.statusCode)
+    )
+      tap.abandon();
     onHeaders();
   };
   const writeHead = res.writeHead;

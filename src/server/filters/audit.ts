@@ -115,10 +115,18 @@ export function withAudit(deps: AuditFilterDeps): Filter {
       plan.attrs.kind === "resource" &&
       !["get", "list", "watch", "delete", "deletecollection"].includes(plan.attrs.verb);
     const reqTap = hasBody ? tapRequest(ctx.req, maxBody) : undefined;
-    const resTap = tapResponse(ctx.res, longRunning ? 0 : maxBody, () => {
-      if (longRunning)
-        void emit("ResponseStarted", { code: ctx.res.statusCode }, undefined).catch(() => undefined);
-    });
+    // Only what `finish` parses is copied: a Status on failures, the object at RequestResponse.
+    const recordsBody = (status: number): boolean =>
+      status >= 300 || levelAtLeast(plan.config.level, "RequestResponse");
+    const resTap = tapResponse(
+      ctx.res,
+      longRunning ? 0 : maxBody,
+      () => {
+        if (longRunning)
+          void emit("ResponseStarted", { code: ctx.res.statusCode }, undefined).catch(() => undefined);
+      },
+      recordsBody,
+    );
     let switched = false;
     if (ctx.upgrade)
       tapUpgrade(ctx.upgrade.socket, () => {
@@ -128,11 +136,7 @@ export function withAudit(deps: AuditFilterDeps): Filter {
     let outcome: ResponseFacts | undefined;
     let stage: Stage = "ResponseComplete";
     const finish = async (): Promise<void> => {
-      // Parsed only when it is recorded: a Status on failures, the object at RequestResponse.
-      const body =
-        ctx.res.statusCode >= 300 || levelAtLeast(plan.config.level, "RequestResponse")
-          ? resTap.json()
-          : undefined;
+      const body = recordsBody(ctx.res.statusCode) ? resTap.json() : undefined;
       const res: ResponseFacts =
         outcome ??
         (switched ? { code: 101 } : undefined) ??
