@@ -60,6 +60,25 @@ export function startGatehouseProcess(
   });
 }
 
+/**
+ * `gatehouse login SERVER --no-browser`, as a person starts it: resolves with the /authorize URL the
+ * CLI prints for the browser; `exit` settles with the CLI's exit code once the sign-in ends.
+ */
+export async function startBrowserLogin(
+  server: string,
+  ca: string,
+  kubeconfig: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ authorizeUrl: string; exit: Promise<number | null>; stderr: () => string }> {
+  const p = await startGatehouseProcess(
+    ["login", server, "--no-browser", "--certificate-authority", ca, "--kubeconfig", kubeconfig],
+    /(https:\/\/\S+\/authorize\?\S+)/,
+    { env },
+  );
+  const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
+  return { authorizeUrl: p.match[1] as string, exit, stderr: p.stderr };
+}
+
 export interface ServedGatehouse {
   child: ChildProcess;
   url: string;

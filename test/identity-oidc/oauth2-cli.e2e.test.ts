@@ -5,7 +5,7 @@ import { decodeJwt } from "jose";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpstreamOidc, type UpstreamOidc } from "../harness/oidc-provider.js";
-import { gatehouse, startGatehouseProcess } from "../cli/run.js";
+import { gatehouse, startBrowserLogin } from "../cli/run.js";
 import { startIdentityFixture, type IdentityFixture } from "../identity/fixture.js";
 import { launchBrowser, signInThroughProvider } from "./browser.js";
 
@@ -120,21 +120,8 @@ describe("generic OAuth2 sign-in against oidc-provider, and the gatehouse idp co
   }, 60_000);
 
   it("signs in through the OAuth2 server's pages and maps its user info; refresh re-reads it", async () => {
-    const p = await startGatehouseProcess(
-      [
-        "login",
-        fx.gh.url,
-        "--no-browser",
-        "--certificate-authority",
-        fx.ca,
-        "--kubeconfig",
-        join(home, "kubeconfig"),
-      ],
-      /(https:\/\/\S+\/authorize\?\S+)/,
-      { env: env() },
-    );
-    const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
-    const r = await signInThroughProvider(browser, p.match[1] as string, "Sign in with Plain OAuth", "bob");
+    const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kubeconfig"), env());
+    const r = await signInThroughProvider(browser, authorizeUrl, "Sign in with Plain OAuth", "bob");
     expect(r.text).toContain("Signed in");
     expect(await exit).toBe(0);
     const files = readdirSync(join(home, "cache")).filter((f) => f.endsWith(".json"));
@@ -189,13 +176,11 @@ describe("generic OAuth2 sign-in against oidc-provider, and the gatehouse idp co
         },
       });
       const h = mkdtempSync(join(tmpdir(), "gatehouse-conform-home-"));
-      const p = await startGatehouseProcess(
-        ["login", fx.gh.url, "--no-browser", "--certificate-authority", fx.ca, "--kubeconfig", join(h, "kc")],
-        /(https:\/\/\S+\/authorize\?\S+)/,
-        { env: { GATEHOUSE_CACHE_DIR: join(h, "cache"), HOME: h } },
-      );
-      const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
-      const r = await signInThroughProvider(browser, p.match[1] as string, "Sign in with Conform", "carol");
+      const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(h, "kc"), {
+        GATEHOUSE_CACHE_DIR: join(h, "cache"),
+        HOME: h,
+      });
+      const r = await signInThroughProvider(browser, authorizeUrl, "Sign in with Conform", "carol");
       expect(r.text).toContain("Signed in");
       expect(await exit).toBe(0);
       const files = readdirSync(join(h, "cache")).filter((f) => f.endsWith(".json"));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClusters, type TestCluster } from "../harness/clusters.js";
 import { startUpstreamOidc, type UpstreamOidc } from "../harness/oidc-provider.js";
 import { kubectl } from "../e2e/kubectl.js";
-import { startGatehouseProcess } from "../cli/run.js";
+import { startBrowserLogin } from "../cli/run.js";
 import { startIdentityFixture, type IdentityFixture } from "../identity/fixture.js";
 import { launchBrowser, signInThroughProvider } from "./browser.js";
 import { auditEvents } from "./audit.js";
@@ -94,21 +94,8 @@ describe("OIDC sign-in against a real oidc-provider, in a real browser, then kub
 
   /** `gatehouse login` in a browser through the provider; resolves with the CLI's exit code. */
   async function login(who = "alice"): Promise<{ exit: number | null; text: string }> {
-    const p = await startGatehouseProcess(
-      [
-        "login",
-        fx.gh.url,
-        "--no-browser",
-        "--certificate-authority",
-        fx.ca,
-        "--kubeconfig",
-        join(home, "kubeconfig"),
-      ],
-      /(https:\/\/\S+\/authorize\?\S+)/,
-      { env: env() },
-    );
-    const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
-    const { text } = await signInThroughProvider(browser, p.match[1] as string, "Sign in with Corp SSO", who);
+    const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kubeconfig"), env());
+    const { text } = await signInThroughProvider(browser, authorizeUrl, "Sign in with Corp SSO", who);
     return { exit: await exit, text };
   }
 

@@ -7,7 +7,7 @@ import { startClusters, type TestCluster } from "../harness/clusters.js";
 import { freePort } from "../harness/ports.js";
 import { rsaCertificate, startSimpleSamlPhp, type SimpleSamlPhp } from "../harness/simplesamlphp.js";
 import { kubectl } from "../e2e/kubectl.js";
-import { startGatehouseProcess } from "../cli/run.js";
+import { startBrowserLogin } from "../cli/run.js";
 import { startIdentityFixture, type IdentityFixture } from "../identity/fixture.js";
 import { auditEvents } from "../identity-oidc/audit.js";
 import { Browser, signInAtIdp, type SamlPost } from "./browser.js";
@@ -161,22 +161,9 @@ describe("SAML sign-in through Gatehouse's pages and SimpleSAMLphp, then kubectl
   });
 
   it("signs in at the IdP; gatehouse login writes a kubeconfig kubectl uses through the gateway with the IdP's groups", async () => {
-    const p = await startGatehouseProcess(
-      [
-        "login",
-        fx.gh.url,
-        "--no-browser",
-        "--certificate-authority",
-        fx.ca,
-        "--kubeconfig",
-        join(home, "kubeconfig"),
-      ],
-      /(https:\/\/\S+\/authorize\?\S+)/,
-      { env: env() },
-    );
-    const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
+    const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kubeconfig"), env());
     const browser = new Browser(ca);
-    const post = await toAcs(browser, p.match[1] as string);
+    const post = await toAcs(browser, authorizeUrl);
     const acs = await postToAcs(browser, post);
     expect(acs.status).toBe(303);
     const loopback = acs.location as string;
@@ -206,23 +193,13 @@ describe("SAML sign-in through Gatehouse's pages and SimpleSAMLphp, then kubectl
   it("signs in the same way in headless Chromium, the IdP's page posting the response by itself", async () => {
     const chrome = await launchBrowser();
     try {
-      const p = await startGatehouseProcess(
-        [
-          "login",
-          fx.gh.url,
-          "--no-browser",
-          "--certificate-authority",
-          fx.ca,
-          "--kubeconfig",
-          join(home, "kc-chromium"),
-        ],
-        /(https:\/\/\S+\/authorize\?\S+)/,
-        { env: { ...env(), KUBECONFIG: join(home, "kc-chromium") } },
-      );
-      const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
+      const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kc-chromium"), {
+        ...env(),
+        KUBECONFIG: join(home, "kc-chromium"),
+      });
       const ctx = await chrome.newContext({ ignoreHTTPSErrors: true });
       const page = await ctx.newPage();
-      await page.goto(p.match[1] as string);
+      await page.goto(authorizeUrl);
       await page.getByRole("link", { name: "Sign in with Corp SAML" }).click();
       await page.locator('input[name="username"]').fill("alice");
       await page.locator('input[name="password"]').fill("alice-pass-1");

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGatehouseProcess } from "../cli/run.js";
+import { startBrowserLogin } from "../cli/run.js";
 import { call, type Reply } from "../server/client.js";
 import { pkceChallenge } from "../../src/identity/index.js";
 import { startIdentityFixture, type IdentityFixture } from "./fixture.js";
@@ -62,21 +62,11 @@ describe("browser sign-in: authorization code with PKCE and a loopback redirect"
 
   it("signs the CLI in when the person signs in on the page the CLI points at", async () => {
     const home = mkdtempSync(join(tmpdir(), "gh-browser-"));
-    const p = await startGatehouseProcess(
-      [
-        "login",
-        fx.gh.url,
-        "--no-browser",
-        "--certificate-authority",
-        fx.ca,
-        "--kubeconfig",
-        join(home, "kc"),
-      ],
-      /(https:\/\/\S+\/authorize\?\S+)/,
-      { env: { GATEHOUSE_CACHE_DIR: join(home, "cache"), HOME: home } },
-    );
-    const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
-    const url = new URL(p.match[1] as string);
+    const { authorizeUrl, exit } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kc"), {
+      GATEHOUSE_CACHE_DIR: join(home, "cache"),
+      HOME: home,
+    });
+    const url = new URL(authorizeUrl);
     const page = await call(fx.gh.url, fx.ca, "GET", `${url.pathname}${url.search}`);
     expect(page.status).toBe(200);
     expect(page.headers["content-security-policy"]).toContain("form-action 'self' http://127.0.0.1:*");
@@ -106,25 +96,15 @@ describe("browser sign-in: authorization code with PKCE and a loopback redirect"
 
   it("fails the CLI sign-in when the redirect carries another state (a forged callback)", async () => {
     const home = mkdtempSync(join(tmpdir(), "gh-browser-"));
-    const p = await startGatehouseProcess(
-      [
-        "login",
-        fx.gh.url,
-        "--no-browser",
-        "--certificate-authority",
-        fx.ca,
-        "--kubeconfig",
-        join(home, "kc"),
-      ],
-      /(https:\/\/\S+\/authorize\?\S+)/,
-      { env: { GATEHOUSE_CACHE_DIR: join(home, "cache"), HOME: home } },
-    );
-    const exit = new Promise<number | null>((resolve) => p.child.on("exit", (code) => resolve(code)));
-    const redirect = new URL(p.match[1] as string).searchParams.get("redirect_uri") as string;
+    const { authorizeUrl, exit, stderr } = await startBrowserLogin(fx.gh.url, fx.ca, join(home, "kc"), {
+      GATEHOUSE_CACHE_DIR: join(home, "cache"),
+      HOME: home,
+    });
+    const redirect = new URL(authorizeUrl).searchParams.get("redirect_uri") as string;
     const forged = await loopbackGet(`${redirect}?code=attacker-code&state=wrong-state-value`);
     expect(forged.body).toContain("failed");
     expect(await exit).toBe(2);
-    expect(p.stderr()).toContain("state");
+    expect(stderr()).toContain("state");
   });
 
   it("never redirects to anything but a loopback address, and requires PKCE with S256", async () => {
