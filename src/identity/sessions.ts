@@ -20,8 +20,19 @@ export interface TokenSet {
 
 export type RefreshErrorCode = "Invalid" | "Reused" | "Expired" | "Revoked" | "UserDisabled";
 
+/** A session that a refused refresh ended (for the audit log: `token.revoked`). */
+export interface EndedSession {
+  sessionId: string;
+  user: string;
+  reason: string;
+}
+
 export class RefreshError extends Error {
-  constructor(readonly code: RefreshErrorCode) {
+  constructor(
+    readonly code: RefreshErrorCode,
+    /** Set when refusing also revoked a session (reuse detected, the identity provider said gone). */
+    readonly ended?: EndedSession,
+  ) {
     super(`refresh refused: ${code}`);
     this.name = "RefreshError";
   }
@@ -102,10 +113,7 @@ export class SessionService {
     const session = await this.repo.byRefreshHash(hash);
     if (!session) {
       const reusedIn = await this.repo.usedBy(hash);
-      if (reusedIn !== undefined) {
-        await this.revoke(reusedIn, "refresh token reused");
-        throw new RefreshError("Reused");
-      }
+      if (reusedIn !== undefined) throw await this.endForReuse(reusedIn);
       throw new RefreshError("Invalid");
     }
     if (session.revokedAt !== null) throw new RefreshError("Revoked");
@@ -116,19 +124,28 @@ export class SessionService {
     const next = newRefreshToken();
     if (!(await this.repo.rotate(session.id, hash, sha256(next), t))) {
       // Another exchange of the same token won the race: that is reuse too.
-      await this.revoke(session.id, "refresh token reused");
-      throw new RefreshError("Reused");
+      throw await this.endForReuse(session.id);
     }
     if (this.upstream) {
       // After the rotation, so a copied refresh token cannot make the provider be asked twice.
       const verdict = await this.upstream.recheck(session.id, user);
       if (verdict.kind === "gone") {
-        await this.revoke(session.id, `identity provider: ${verdict.reason}`.slice(0, 200));
-        throw new RefreshError("UserDisabled");
+        const reason = `identity provider: ${verdict.reason}`.slice(0, 200);
+        await this.revoke(session.id, reason);
+        throw new RefreshError("UserDisabled", { sessionId: session.id, user: session.user, reason });
       }
       user = verdict.user;
     }
     return this.tokens(user, session.id, next, t);
+  }
+
+  /** Revoke a session whose refresh token was presented twice; the error that says so. */
+  private async endForReuse(sessionId: string): Promise<RefreshError> {
+    const reason = "refresh token reused";
+    const row = await this.repo.get(sessionId);
+    // Only the refusal that ended the session says so (a later replay ends nothing more).
+    if (!(await this.revoke(sessionId, reason))) return new RefreshError("Reused");
+    return new RefreshError("Reused", { sessionId, user: row?.user ?? "", reason });
   }
 
   /** The session a refresh token belongs to (for logout by refresh token). */
@@ -151,12 +168,12 @@ export class SessionService {
     return done;
   }
 
-  /** End every session of a user (user disabled or deleted). */
-  async revokeAllFor(user: string, reason: string): Promise<number> {
-    const n = await this.repo.revokeAllFor(user, reason, this.now());
+  /** End every session of a user (user disabled or deleted); the ids of the sessions ended. */
+  async revokeAllFor(user: string, reason: string): Promise<string[]> {
+    const ids = await this.repo.revokeAllFor(user, reason, this.now());
     // After the store write, so no request in between can re-cache a live answer.
     for (const [id, e] of this.liveCache) if (e.user === user) this.liveCache.delete(id);
-    return n;
+    return ids;
   }
 
   /**

@@ -148,13 +148,14 @@ export async function startGatehouse(
     // Gatehouse as token issuer; its URL is the server's own once it listens (src/identity/issuer).
     const { issuerUrl, ...lifetimes } = config.tokens;
     const issuer = createIssuer(store, keyRing, issuerOptions(issuerUrl ?? "", lifetimes), fx.now);
+    const pipeline = audit;
     addUserStatusRoutes(router, {
       store,
       maxBody: config.maxRequestBodyBytes,
       now: fx.now,
       revokeSessions: (user, reason) => issuer.sessions.revokeAllFor(user, reason),
+      recordEvent: (e, c) => pipeline.recordGatehouseEvent(e, c),
     });
-    const pipeline = audit;
     const idps = await startIdentityProviders(config, {
       store,
       keyRing,

@@ -220,5 +220,19 @@ describe("signing in through LDAP at POST /login", () => {
     await slapd.asRoot((c) => c.del(frank));
     const r2 = await refresh(r1.json<{ refreshToken: string }>().refreshToken);
     expect(r2.status).toBe(401);
+    // The session the directory ended is in the audit log, with the provider's reason.
+    await fx.gh.audit.flush();
+    const sessionId = s.json<{ sessionId: string }>().sessionId;
+    const ended = await fx.gh.store.audit.query(
+      { source: "gatehouse", resource: "tokens", name: sessionId, verb: "delete" },
+      { limit: 10 },
+    );
+    expect(ended.items.map((i) => i.event.annotations)).toMatchObject([
+      {
+        "gatehouse.io/event-kind": "token.revoked",
+        "gatehouse.io/subject": "frank",
+        "gatehouse.io/revoke-reason": expect.stringMatching(/^identity provider: /),
+      },
+    ]);
   });
 });

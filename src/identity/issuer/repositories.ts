@@ -169,14 +169,16 @@ export class SessionRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async revokeAllFor(user: string, reason: string, now: number): Promise<number> {
-    const r = await this.db
+  /** Revoke every live session of a user; the ids of the sessions this call revoked. */
+  async revokeAllFor(user: string, reason: string, now: number): Promise<string[]> {
+    const rows = await this.db
       .updateTable("sessions")
       .set({ revoked_at: now, revoked_reason: reason })
       .where("user_name", "=", user)
       .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+      .returning("id")
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /**

@@ -93,6 +93,14 @@ export function eventContext(ctx: RequestContext, actor?: UserRecord): Gatehouse
   };
 }
 
+/** The audit context with the authenticated caller (if any) as the actor. */
+export function callerEventContext(ctx: RequestContext): GatehouseEventContext {
+  const base = eventContext(ctx);
+  if (!ctx.user) return base;
+  const { username, uid, groups } = ctx.user;
+  return { ...base, actor: { username, ...(uid !== undefined ? { uid } : {}), groups: [...groups] } };
+}
+
 /**
  * Check a password (a local user's, or at the password identity provider named `provider`) under
  * brute-force throttling; see signInWithPassword in password-signin.ts for every answer.
@@ -169,23 +177,55 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
       if (r.kind === "error") return writeJSON(ctx.res, 400, { error: r.error });
       const tokens = await issuer.sessions.start(r.user, r.client);
       ctx.log.info({ username: r.user.name, session: tokens.sessionId }, "signed in with a device code");
+      // The device page checked a local user's password (password-signin.ts); the session starts here.
+      await deps.recordEvent(
+        { kind: "login.succeeded", provider: "local", sessionId: tokens.sessionId },
+        eventContext(ctx, r.user),
+      );
       return writeJSON(ctx.res, 201, tokenResponse(tokens));
     }
+    let tokens: TokenSet;
     try {
-      writeJSON(ctx.res, 201, tokenResponse(await issuer.sessions.refresh(field(body, "refreshToken"))));
+      tokens = await issuer.sessions.refresh(field(body, "refreshToken"));
     } catch (e) {
       if (!(e instanceof RefreshError)) throw e;
       const level = e.code === "Reused" ? "warn" : "info";
-      ctx.log[level]({ code: e.code }, "refresh refused");
+      ctx.log[level]({ code: e.code, session: e.ended?.sessionId }, "refresh refused");
+      // Whoever presented the token is not known for sure (a reused token may be a thief's): the
+      // event's actor stays anonymous and the session's owner is the subject.
+      if (e.ended)
+        await deps.recordEvent(
+          {
+            kind: "token.revoked",
+            tokenId: e.ended.sessionId,
+            subject: e.ended.user,
+            reason: e.ended.reason,
+          },
+          eventContext(ctx),
+        );
       throw new HttpError("Unauthorized", "the refresh token was refused: sign in again");
     }
+    await deps.recordEvent(
+      {
+        kind: "token.issued",
+        tokenId: tokens.sessionId,
+        subject: tokens.user,
+        expiresAt: new Date(tokens.accessTokenExpiresAt).toISOString(),
+      },
+      { ...eventContext(ctx), actor: { username: tokens.user, groups: ["system:authenticated"] } },
+    );
+    writeJSON(ctx.res, 201, tokenResponse(tokens));
   });
 
   router.add("POST", `${API_PREFIX}/logout`, async (ctx) => {
     const body = await readJSONObject(ctx.req, deps.maxBody);
     const session = await issuer.sessions.sessionOf(field(body, "refreshToken"));
     // Answer the same whether or not the token was known: logout is idempotent and reveals nothing.
-    if (session) await issuer.sessions.revoke(session.id, "logout");
+    if (session && (await issuer.sessions.revoke(session.id, "logout")))
+      await deps.recordEvent(
+        { kind: "token.revoked", tokenId: session.id, subject: session.user, reason: "logout" },
+        { ...eventContext(ctx), actor: { username: session.user, groups: ["system:authenticated"] } },
+      );
     writeJSON(ctx.res, 200, success);
   });
 
@@ -203,7 +243,14 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
     const user = ctx.url.searchParams.get("user");
     if (!isAdmin(ctx)) throw new HttpError("Forbidden", "only administrators may end other users' sessions");
     if (!user) throw new HttpError("BadRequest", "name the user whose sessions end: ?user=NAME");
-    const n = await issuer.sessions.revokeAllFor(user, "revoked by admin");
+    const reason = "revoked by admin";
+    const ended = await issuer.sessions.revokeAllFor(user, reason);
+    for (const id of ended)
+      await deps.recordEvent(
+        { kind: "token.revoked", tokenId: id, subject: user, reason },
+        callerEventContext(ctx),
+      );
+    const n = ended.length;
     ctx.log.info({ owner: user, sessions: n }, "all sessions of a user revoked");
     writeJSON(ctx.res, 200, {
       ...success,
@@ -217,10 +264,12 @@ export function addAuthRoutes(router: Router, deps: AuthRouteDeps): void {
     const s = await issuer.sessions.get(id);
     if (!s || (!isAdmin(ctx) && s.user !== ctx.user?.username))
       throw new HttpError("NotFound", `sessions.gatehouse.io ${JSON.stringify(id)} not found`);
-    await issuer.sessions.revoke(
-      id,
-      isAdmin(ctx) && s.user !== ctx.user?.username ? "revoked by admin" : "logout",
-    );
+    const reason = isAdmin(ctx) && s.user !== ctx.user?.username ? "revoked by admin" : "logout";
+    if (await issuer.sessions.revoke(id, reason))
+      await deps.recordEvent(
+        { kind: "token.revoked", tokenId: id, subject: s.user, reason },
+        callerEventContext(ctx),
+      );
     ctx.log.info({ session: id, owner: s.user }, "session revoked");
     writeJSON(ctx.res, 200, { ...success, details: { name: id, group: "gatehouse.io", kind: "sessions" } });
   });

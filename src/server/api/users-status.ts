@@ -6,13 +6,17 @@ import { writeJSON } from "../respond.js";
 import { API_PREFIX } from "./group.js";
 import { requireAdmin } from "./admin-only.js";
 import { toUserObject } from "./users.js";
+import { callerEventContext } from "./auth.js";
+import type { GatehouseEvent, GatehouseEventContext } from "../../core/audit/index.js";
 
 export interface UserStatusDeps {
   store: Store;
   maxBody: number;
   now: () => number;
   /** End every session of the user (their tokens stop working at the gateway at once). */
-  revokeSessions(user: string, reason: string): Promise<number>;
+  revokeSessions(user: string, reason: string): Promise<string[]>;
+  /** Records the sessions ended (`token.revoked`) in the audit log. */
+  recordEvent: (e: GatehouseEvent, ctx: GatehouseEventContext) => Promise<void>;
 }
 
 /**
@@ -32,7 +36,14 @@ export function addUserStatusRoutes(router: Router, deps: UserStatusDeps): void 
     const before = await deps.store.users.get(name);
     if (!before) throw new HttpError("NotFound", `users.gatehouse.io ${JSON.stringify(name)} not found`);
     await deps.store.users.update(name, patch, deps.now());
-    if (patch.disabled === true) await deps.revokeSessions(name, "user disabled");
+    if (patch.disabled === true) {
+      const reason = "user disabled";
+      for (const id of await deps.revokeSessions(name, reason))
+        await deps.recordEvent(
+          { kind: "token.revoked", tokenId: id, subject: name, reason },
+          callerEventContext(ctx),
+        );
+    }
     const after = await deps.store.users.get(name);
     if (!after) throw new HttpError("NotFound", `users.gatehouse.io ${JSON.stringify(name)} not found`);
     writeJSON(ctx.res, 200, toUserObject(after));
