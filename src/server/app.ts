@@ -49,6 +49,7 @@ import { startRbacReconciler, type RbacReconciler } from "./rbac-reconciler.js";
 import { tenantKind } from "./api/kinds/tenant.js";
 import {
   addTenancyRoutes,
+  tenantReadable,
   startTenancyReconciler,
   TenancyService,
   tenancyGateway,
@@ -232,6 +233,8 @@ export async function startGatehouse(
     addResourceRoutes(router, tenantKind, {
       ...resourceDeps,
       onChange: () => tenancy.trigger(),
+      // Owners and members read their own tenants (gatehouse tenant get/list); writes stay admin-only.
+      readableBy: tenantReadable(access),
       // A tenant's spaces are namespaces holding its workloads: they go one by one, on purpose.
       beforeDelete: async (name) => {
         const left = (await tenancyService.spaces.spaces()).filter((s) => s.tenant === name);

@@ -32,3 +32,5 @@ export {
   type VerifyInput,
 } from "./verify.js";
 export { readNamespaceBody, type NamespaceRequest } from "./namespace-body.js";
+export { dryRunOf, readDeleteOptions, DeleteOptionsError, type DeleteOptions } from "./request-options.js";
+export { filterWatchEvent, jsonAccept, type WatchVerdict } from "./watch-filter.js";

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Router } from "../router.js";
+import type { RequestContext } from "../context.js";
+import { ADMIN_GROUP } from "../../identity/index.js";
 import type { Store } from "../../store/index.js";
 import { matchesSelector, parseSelectorString, type LabelSelector } from "../../core/k8s/index.js";
 import { readJSONObject } from "../body.js";
@@ -20,6 +22,12 @@ export interface ResourceDeps {
   onChange: (kind: string) => void;
   /** Why an object may not be deleted now (409 Conflict with this message), or undefined. */
   beforeDelete?: (name: string) => Promise<string | undefined>;
+  /**
+   * Which objects a caller who is not an admin may read (tenants: their own). A list shows them only
+   * those; a get of any other name is the same 403 as without this, whether it exists or not.
+   * Absent: reading is for admins only. Writes are always for admins only.
+   */
+  readableBy?: (ctx: RequestContext) => Promise<(o: ApiObject) => boolean>;
 }
 
 /** REST for one kind, with Kubernetes conventions: list (paged, label selectors), get, create, replace, delete. */
@@ -29,9 +37,19 @@ export function addResourceRoutes(router: Router, spec: KindSpec, deps: Resource
   const key = (name: string) => ({ kind: spec.kind, namespace: "", name });
   const notFound = (name: string) =>
     new HttpError("NotFound", `${spec.plural}.${GROUP} ${JSON.stringify(name)} not found`);
+  /** Undefined for admins (everything), a predicate for others when the kind allows it, else the 403. */
+  const readFilter = async (
+    ctx: RequestContext,
+    verb: string,
+    name = "",
+  ): Promise<((o: ApiObject) => boolean) | undefined> => {
+    if (deps.readableBy && ctx.user && !ctx.user.groups.includes(ADMIN_GROUP)) return deps.readableBy(ctx);
+    requireAdmin(ctx, verb, spec.plural, name);
+    return undefined;
+  };
 
   router.add("GET", base, async (ctx) => {
-    requireAdmin(ctx, "list", spec.plural);
+    const mayRead = await readFilter(ctx, "list");
     const opts = parseListOptions(ctx.url);
     const selector = parseLabelSelector(ctx.url.searchParams.get("labelSelector"));
     const page = await deps.store.objects.list(spec.kind, {
@@ -40,7 +58,8 @@ export function addResourceRoutes(router: Router, spec: KindSpec, deps: Resource
     });
     const items = page.items
       .map(fromStored)
-      .filter((o) => !selector || matchesSelector(selector, o.metadata.labels ?? {}));
+      .filter((o) => !selector || matchesSelector(selector, o.metadata.labels ?? {}))
+      .filter((o) => !mayRead || mayRead(o));
     writeJSON(ctx.res, 200, {
       apiVersion: GROUP_VERSION,
       kind: `${spec.kind}List`,
@@ -51,8 +70,9 @@ export function addResourceRoutes(router: Router, spec: KindSpec, deps: Resource
 
   router.add("GET", `${base}/:name`, async (ctx, p) => {
     const name = p["name"] as string;
-    requireAdmin(ctx, "get", spec.plural, name);
+    const mayRead = await readFilter(ctx, "get", name);
     const row = await deps.store.objects.get(key(name));
+    if (mayRead && !(row && mayRead(fromStored(row)))) requireAdmin(ctx, "get", spec.plural, name);
     if (!row) throw notFound(name);
     writeJSON(ctx.res, 200, present(fromStored(row)));
   });

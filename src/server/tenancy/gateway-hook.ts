@@ -7,9 +7,12 @@
  *    this cluster, or the one the namespace names (label or annotation gatehouse.io/tenant), or the
  *    only one whose prefix the name has. Checked and created by TenancyService with Gatehouse's own
  *    credential; the answer is the cluster's (201 + Namespace) or kube-apiserver's Status (403/409/422).
- *  - GET /api/v1/namespaces (not watch) by an owner or member: the cluster's list, restricted to
- *    namespaces labelled with the caller's tenants, in whatever form was asked for (JSON, Table).
- *  - DELETE /api/v1/namespaces/NAME by an owner of the space's tenant: the space is deleted.
+ *    `dryRun=All` runs every check and the cluster's dry run, and records nothing.
+ *  - GET /api/v1/namespaces by an owner or member: the cluster's list, restricted to namespaces
+ *    labelled with the caller's tenants, in whatever form was asked for (JSON, Table); with watch,
+ *    the cluster's watch with the same restriction, judged event by event (namespace-watch.ts).
+ *  - DELETE /api/v1/namespaces/NAME by an owner of the space's tenant: the space is deleted, with
+ *    the caller's DeleteOptions; a dry run (body or query) only asks the cluster's dry run.
  *
  * Anything else returns false and takes the normal path (visibility, central authorization), so a
  * tenant owner touching another tenant's namespace gets the same 403/404 as anyone.
@@ -17,6 +20,10 @@
 import type { UserInfo } from "../../core/k8s/index.js";
 import {
   chooseTenant,
+  dryRunOf,
+  readDeleteOptions,
+  DeleteOptionsError,
+  type DeleteOptions,
   readNamespaceBody,
   type NamespaceRequest,
   isMember,
@@ -34,6 +41,7 @@ import { writeJSON } from "../respond.js";
 import type { AccessEvaluator } from "../gateway/access.js";
 import { failure } from "../../core/k8s/index.js";
 import { rawRequest } from "./kube.js";
+import { serveNamespaceWatch, tenantSelector } from "./namespace-watch.js";
 import type { TenancyService } from "./service.js";
 
 export interface TenancyGateway {
@@ -94,15 +102,9 @@ export function tenancyGateway(deps: {
         const owned = await tenantsHere(cluster, (t) => isOwner(actor, t));
         if (owned.length === 0 || (await clusterWide(cluster, actor, "create"))) return false;
         noteAudit(ctx, { cluster: cluster.name });
-        const type =
-          String(ctx.req.headers["content-type"] ?? "application/json")
-            .split(";")[0]
-            ?.trim() ?? "";
-        if (url.searchParams.has("dryRun"))
-          throw new HttpError(
-            "BadRequest",
-            "dry run is not supported for tenant spaces: create the namespace or use gatehouse space create",
-          );
+        const type = contentType(ctx);
+        const dry = dryRunOf(url.searchParams.getAll("dryRun"), "CreateOptions");
+        if ("invalid" in dry) throw HttpError.of(dry.invalid);
         const raw = await readBody(ctx.req, deps.maxBodyBytes);
         let meta: NamespaceRequest;
         try {
@@ -150,30 +152,33 @@ export function tenancyGateway(deps: {
         noteAudit(ctx, { decision: "allow", reason: `tenancy: owner of tenant ${chosen.name}` });
         const labels = { ...meta.labels };
         delete labels[TENANT_LABEL];
-        const ns = await deps.service.createSpace({
-          tenant: chosen.name,
-          cluster: cluster.name,
-          namespace: name,
-          labels,
-        });
+        const ns = await deps.service.createSpace(
+          { tenant: chosen.name, cluster: cluster.name, namespace: name, labels },
+          { dryRun: dry.dryRun },
+        );
         writeJSON(ctx.res, 201, ns);
         return true;
       }
 
       if (method === "GET" && path === NAMESPACES) {
         const watch = url.searchParams.get("watch");
-        if (watch === "true" || watch === "1") return false;
+        const watching = watch === "true" || watch === "1";
         const mine = await tenantsHere(cluster, (t) => isMember(actor, t));
-        if (mine.length === 0 || (await clusterWide(cluster, actor, "list"))) return false;
+        if (mine.length === 0 || (await clusterWide(cluster, actor, watching ? "watch" : "list")))
+          return false;
         const names = mine.map((t) => t.name).sort();
         noteAudit(ctx, {
           cluster: cluster.name,
           decision: "allow",
           reason: `tenancy: namespaces of tenants ${names.join(", ")}`,
         });
+        if (watching) {
+          await serveNamespaceWatch(ctx, cluster, url.searchParams, names);
+          return true;
+        }
         const q = new URLSearchParams(url.searchParams);
         const own = q.get("labelSelector");
-        q.set("labelSelector", `${TENANT_LABEL} in (${names.join(",")})${own ? `,${own}` : ""}`);
+        q.set("labelSelector", tenantSelector(names, own));
         const reply = await rawRequest(
           cluster,
           "GET",
@@ -198,11 +203,32 @@ export function tenancyGateway(deps: {
           decision: "allow",
           reason: `tenancy: owner of tenant ${tenant.name}`,
         });
-        const answer = await deps.service.deleteSpace(cluster.name, name);
+        const type = contentType(ctx);
+        let options: DeleteOptions;
+        try {
+          options = readDeleteOptions(type, await readBody(ctx.req, deps.maxBodyBytes), url.searchParams);
+        } catch (e) {
+          if (!(e instanceof DeleteOptionsError)) throw e;
+          throw new HttpError(
+            e.unsupportedMediaType ? "UnsupportedMediaType" : "BadRequest",
+            `cannot read the DeleteOptions: ${e.message}`,
+          );
+        }
+        const dry = dryRunOf(options.dryRun ?? [], "DeleteOptions");
+        if ("invalid" in dry) throw HttpError.of(dry.invalid);
+        const answer = await deps.service.deleteSpace(cluster.name, name, options);
         writeJSON(ctx.res, 200, answer);
         return true;
       }
       return false;
     },
   };
+}
+
+function contentType(ctx: RequestContext): string {
+  return (
+    String(ctx.req.headers["content-type"] ?? "application/json")
+      .split(";")[0]
+      ?.trim() ?? ""
+  );
 }

@@ -1,5 +1,12 @@
 import { forbidden, type UserInfo } from "../../core/k8s/index.js";
-import { isMember, isOwner, TENANT_LABEL, type Tenant } from "../../core/tenancy/index.js";
+import {
+  dryRunOf,
+  isMember,
+  isOwner,
+  parseTenant,
+  TENANT_LABEL,
+  type Tenant,
+} from "../../core/tenancy/index.js";
 import type { ClusterRegistry } from "../../clusters/types.js";
 import { ADMIN_GROUP } from "../../identity/index.js";
 import type { Router } from "../router.js";
@@ -30,11 +37,28 @@ export function spaceObject(s: StoredSpace): Record<string, unknown> {
 }
 
 /**
+ * Who may read a Tenant besides admins: its owners and members (with their teams), for the generic
+ * tenants API (`gatehouse tenant get/list`). Everyone else is refused as before, whether it exists or not.
+ */
+export function tenantReadable(
+  access: AccessEvaluator,
+): (ctx: RequestContext) => Promise<(o: { metadata: { name: string }; spec?: unknown }) => boolean> {
+  return async (ctx) => {
+    if (!ctx.user) return () => false;
+    const user = await access.withTeams(ctx.user);
+    return (o) => {
+      const r = parseTenant(o.metadata.name, o.spec);
+      return "tenant" in r && isMember(user, r.tenant);
+    };
+  };
+}
+
+/**
  * The spaces API and tenant verification:
  *   GET    /apis/gatehouse.io/v1alpha1/spaces[?tenant=T&cluster=C]      every space you may see
- *   POST   /apis/gatehouse.io/v1alpha1/clusters/C/spaces                 {kind: Space, metadata.name, spec.tenant}
+ *   POST   /apis/gatehouse.io/v1alpha1/clusters/C/spaces[?dryRun=All]    {kind: Space, metadata.name, spec.tenant}
  *   GET    /apis/gatehouse.io/v1alpha1/clusters/C/spaces/NAME
- *   DELETE /apis/gatehouse.io/v1alpha1/clusters/C/spaces/NAME
+ *   DELETE /apis/gatehouse.io/v1alpha1/clusters/C/spaces/NAME[?dryRun=All]
  *   GET    /apis/gatehouse.io/v1alpha1/tenants/T/verify[?cluster=C]
  * Gatehouse admins may do all of it; tenant owners for their tenants (create, delete, verify), members
  * see their tenants' spaces. Everyone else gets kube-apiserver's 403.
@@ -109,6 +133,21 @@ export function addTenancyRoutes(
     const t = await tenantOr404(spec.tenant as string);
     if (!admin && !isOwner(user, t)) throw deny(user, "create", "spaces");
     const cluster = p["cluster"] as string;
+    const dry = dryRunOf(ctx.url.searchParams.getAll("dryRun"), "CreateOptions");
+    if ("invalid" in dry) throw HttpError.of(dry.invalid);
+    if (dry.dryRun) {
+      // Every check of a create, the cluster's own dry run, nothing recorded: the Space as it would be.
+      await deps.service.createSpace(
+        { tenant: t.name, cluster, namespace: meta.name as string },
+        { dryRun: true },
+      );
+      return writeJSON(ctx.res, 201, {
+        apiVersion: "gatehouse.io/v1alpha1",
+        kind: "Space",
+        metadata: { name: meta.name, labels: { [TENANT_LABEL]: t.name } },
+        spec: { tenant: t.name, cluster },
+      });
+    }
     await deps.service.createSpace({ tenant: t.name, cluster, namespace: meta.name as string });
     const s = await deps.service.spaces.space(cluster, meta.name as string);
     if (!s) throw new HttpError("InternalError", "the space vanished while it was being created");
@@ -137,7 +176,13 @@ export function addTenancyRoutes(
 
   router.add("DELETE", `${PREFIX}/clusters/:cluster/spaces/:name`, async (ctx, p) => {
     const s = await oneSpace(ctx, p, "delete");
-    await deps.service.deleteSpace(s.cluster, s.namespace);
+    const dry = dryRunOf(ctx.url.searchParams.getAll("dryRun"), "DeleteOptions");
+    if ("invalid" in dry) throw HttpError.of(dry.invalid);
+    await deps.service.deleteSpace(
+      s.cluster,
+      s.namespace,
+      dry.dryRun ? { kind: "DeleteOptions", apiVersion: "v1", dryRun: ["All"] } : undefined,
+    );
     writeJSON(ctx.res, 200, {
       kind: "Status",
       apiVersion: "v1",

@@ -12,6 +12,7 @@ import {
   MANAGED_LABEL,
   MANAGED_VALUE,
   TEMPLATE_KINDS,
+  type DeleteOptions,
   type Space,
   type SpaceObject,
   type Tenant,
@@ -35,6 +36,14 @@ export interface TenancyDeps {
 }
 
 type Json = Record<string, unknown>;
+
+/** A space to create: its tenant, cluster and namespace name, and the caller's own namespace labels. */
+export interface SpaceRequest {
+  tenant: string;
+  cluster: string;
+  namespace: string;
+  labels?: Record<string, string>;
+}
 
 /** A refusal as kube-apiserver words it for a namespace. */
 function namespaceStatus(
@@ -85,16 +94,8 @@ export class TenancyService {
     this.spaces = new SpaceStore(deps.store, deps.now);
   }
 
-  /**
-   * Create a space. Refusals are HttpErrors carrying kube-apiserver's Status for a namespace
-   * (422 name, 403 cluster/maxSpaces/quota, 409 exists). Returns the Namespace the cluster created.
-   */
-  async createSpace(req: {
-    tenant: string;
-    cluster: string;
-    namespace: string;
-    labels?: Record<string, string>;
-  }): Promise<Json> {
+  /** The checks before a space is recorded: the cluster, the tenant and the name; and the Namespace to create. */
+  private async prepare(req: SpaceRequest) {
     const target = await this.deps.clusters.get(req.cluster);
     if (!target)
       throw new HttpError("NotFound", `clusters.gatehouse.io ${JSON.stringify(req.cluster)} not found`);
@@ -104,9 +105,26 @@ export class TenancyService {
     const bad = checkSpaceName(tenant, req.namespace);
     if (bad) throw HttpError.of(namespaceStatus("Invalid", req.namespace, bad));
     const space: Space = { tenant: tenant.name, cluster: target.name, namespace: req.namespace };
-    try {
-      await this.spaces.reserve(space, { name: target.name, labels: target.labels });
-    } catch (e) {
+    const namespace = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: req.namespace,
+        labels: { ...(req.labels ?? {}), ...spaceNamespaceLabels(tenant) },
+      },
+    };
+    return { target, tenant, space, namespace };
+  }
+
+  /**
+   * Create a space. Refusals are HttpErrors carrying kube-apiserver's Status for a namespace
+   * (422 name, 403 cluster/maxSpaces/quota, 409 exists). Returns the Namespace the cluster created.
+   * With `dryRun`, every check runs (the store's quota gate without recording, then the cluster's own
+   * create with dryRun=All) and nothing is kept anywhere; the answer is the Namespace as it would be.
+   */
+  async createSpace(req: SpaceRequest, opts: { dryRun?: boolean } = {}): Promise<Json> {
+    const { target, tenant, space, namespace } = await this.prepare(req);
+    const refused = (e: unknown): never => {
       if (e instanceof SpaceRefused)
         throw HttpError.of(
           namespaceStatus(
@@ -116,19 +134,25 @@ export class TenancyService {
           ),
         );
       throw e;
+    };
+    if (opts.dryRun) {
+      await this.spaces.check(space, { name: target.name, labels: target.labels }).catch(refused);
+      const client = gatehouseClient(target);
+      try {
+        return await client.postJSON<Json>("/api/v1/namespaces?dryRun=All", namespace);
+      } catch (e) {
+        if (e instanceof KubeApiError && e.status) throw HttpError.of(e.status);
+        throw e;
+      } finally {
+        client.close();
+      }
     }
+    await this.spaces.reserve(space, { name: target.name, labels: target.labels }).catch(refused);
     const client = gatehouseClient(target);
     try {
       let ns: Json;
       try {
-        ns = await client.postJSON<Json>("/api/v1/namespaces", {
-          apiVersion: "v1",
-          kind: "Namespace",
-          metadata: {
-            name: req.namespace,
-            labels: { ...(req.labels ?? {}), ...spaceNamespaceLabels(tenant) },
-          },
-        });
+        ns = await client.postJSON<Json>("/api/v1/namespaces", namespace);
       } catch (e) {
         await this.spaces.release(target.name, req.namespace);
         if (e instanceof KubeApiError && e.status) throw HttpError.of(e.status);
@@ -154,8 +178,13 @@ export class TenancyService {
     }
   }
 
-  /** Delete a space: the namespace (Kubernetes removes everything in it), then the record. Returns the cluster's answer. */
-  async deleteSpace(cluster: string, namespace: string): Promise<Json> {
+  /**
+   * Delete a space: the namespace (Kubernetes removes everything in it), then the record. Returns the
+   * cluster's answer. `options` (DeleteOptions) go to the cluster as they came; if the cluster refuses
+   * (a failed precondition), the space stays. With dryRun ["All"], the cluster's dry run answers and
+   * the space stays too.
+   */
+  async deleteSpace(cluster: string, namespace: string, options?: DeleteOptions): Promise<Json> {
     const target = await this.deps.clusters.get(cluster);
     if (!target)
       throw new HttpError("NotFound", `clusters.gatehouse.io ${JSON.stringify(cluster)} not found`);
@@ -168,15 +197,17 @@ export class TenancyService {
           `spaces.gatehouse.io ${JSON.stringify(namespace)} not found on cluster ${cluster}`,
         ),
       );
+    const dryRun = options?.dryRun !== undefined && options.dryRun.length > 0;
     const client = gatehouseClient(target);
     let answer: Json;
     try {
       answer = await client.requestJSON<Json>(
         "DELETE",
         `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+        options,
       );
     } catch (e) {
-      if (!(e instanceof KubeApiError && e.httpCode === 404)) {
+      if (dryRun || !(e instanceof KubeApiError && e.httpCode === 404)) {
         if (e instanceof KubeApiError && e.status) throw HttpError.of(e.status);
         throw e;
       }
@@ -190,6 +221,7 @@ export class TenancyService {
     } finally {
       client.close();
     }
+    if (dryRun) return answer;
     await this.spaces.release(cluster, namespace);
     await this.syncAccess();
     this.deps.log.info({ tenant: space.tenant, cluster, namespace }, "space deleted");

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Store } from "../../store/index.js";
 import type { Database } from "../../store/schema.js";
 import { StoreError } from "../../store/index.js";
@@ -103,40 +103,14 @@ export class SpaceStore {
       const r = await this.store.db
         .transaction()
         .execute(async (tx) => {
-          const trow = await tx
-            .selectFrom("objects")
-            .selectAll()
-            .where("kind", "=", TENANT_KIND)
-            .where("namespace", "=", "")
-            .where("name", "=", space.tenant)
-            .executeTakeFirst();
-          if (!trow) throw new StoreError("NotFound", `tenants.gatehouse.io "${space.tenant}" not found`);
-          const body = JSON.parse(trow.body) as Record<string, unknown>;
-          const parsed = parseTenant(space.tenant, body["spec"]);
-          if (!("tenant" in parsed))
-            throw new StoreError(
-              "BadRequest",
-              `tenant ${space.tenant} is invalid: ${parsed.problems.join("; ")}`,
-            );
-          const rows = await tx
-            .selectFrom("objects")
-            .select(["namespace", "name", "body"])
-            .where("kind", "=", SPACE_KIND)
-            .execute();
-          const existing: Space[] = rows.map((x) => ({
-            cluster: x.namespace,
-            namespace: x.name,
-            tenant: String(
-              ((JSON.parse(x.body) as Record<string, unknown>)["spec"] as Record<string, unknown>)["tenant"],
-            ),
-          }));
-          const refusal = checkNewSpace(parsed.tenant, cluster, space, existing);
+          const { trow, body, tenant, existing } = await readGate(tx, space.tenant);
+          const refusal = checkNewSpace(tenant, cluster, space, existing);
           if (refusal) throw new SpaceRefused(refusal);
           const uid = randomUUID();
           const createdAt = this.now();
           await insertSpace(tx, space, uid, createdAt);
           const all = [...existing, space];
-          const status = tenantStatus(parsed.tenant, all);
+          const status = tenantStatus(tenant, all);
           const res = await tx
             .updateTable("objects")
             .set({ body: JSON.stringify({ ...body, status }), resource_version: await nextVersion(tx) })
@@ -155,6 +129,16 @@ export class SpaceStore {
       if (r) return r;
     }
     throw new StoreError("Conflict", `too many concurrent changes to tenant ${space.tenant}; try again`);
+  }
+
+  /**
+   * The same checks as `reserve`, recording nothing (a dry run): throws SpaceRefused or StoreError as
+   * `reserve` would. A reservation racing it may still win or lose; the answer is for now.
+   */
+  async check(space: Space, cluster: ClusterFacts): Promise<void> {
+    const { tenant, existing } = await readGate(this.store.db, space.tenant);
+    const refusal = checkNewSpace(tenant, cluster, space, existing);
+    if (refusal) throw new SpaceRefused(refusal);
   }
 
   /** Forget a space (after its namespace was deleted, or when creating it failed) and refresh the tenant's status. */
@@ -193,6 +177,35 @@ export class SpaceStore {
 }
 
 class Retry extends Error {}
+
+/** What the quota gate reads: the tenant row (parsed) and every space. */
+async function readGate(db: Kysely<Database>, tenantName: string) {
+  const trow = await db
+    .selectFrom("objects")
+    .selectAll()
+    .where("kind", "=", TENANT_KIND)
+    .where("namespace", "=", "")
+    .where("name", "=", tenantName)
+    .executeTakeFirst();
+  if (!trow) throw new StoreError("NotFound", `tenants.gatehouse.io "${tenantName}" not found`);
+  const body = JSON.parse(trow.body) as Record<string, unknown>;
+  const parsed = parseTenant(tenantName, body["spec"]);
+  if (!("tenant" in parsed))
+    throw new StoreError("BadRequest", `tenant ${tenantName} is invalid: ${parsed.problems.join("; ")}`);
+  const rows = await db
+    .selectFrom("objects")
+    .select(["namespace", "name", "body"])
+    .where("kind", "=", SPACE_KIND)
+    .execute();
+  const existing: Space[] = rows.map((x) => ({
+    cluster: x.namespace,
+    namespace: x.name,
+    tenant: String(
+      ((JSON.parse(x.body) as Record<string, unknown>)["spec"] as Record<string, unknown>)["tenant"],
+    ),
+  }));
+  return { trow, body, tenant: parsed.tenant, existing };
+}
 
 async function insertSpace(
   tx: Transaction<Database>,
