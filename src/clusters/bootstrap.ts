@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { KubeApiError, type KubeClient } from "./kube-client.js";
 import { IMPERSONATOR, impersonatorObjects, type ManifestObject } from "./impersonator.js";
+import { requestServiceAccountToken } from "./token.js";
 
 export interface BootstrapResult {
   token: string;
@@ -16,7 +17,7 @@ type Json = Record<string, unknown>;
 
 /**
  * Make the impersonator objects exist exactly as planned (idempotent: created when absent, the
- * ClusterRole's rules and the binding's subjects put back when someone changed them), then ask the
+ * roles' rules and the bindings' subjects put back when someone changed them), then ask the
  * TokenRequest API for a token of the service account. Runs with the admin's credential, on the
  * admin's machine: that credential never reaches Gatehouse.
  */
@@ -27,19 +28,17 @@ export async function bootstrapImpersonator(
   const actions: string[] = [];
   for (const obj of impersonatorObjects()) actions.push(await ensure(client, obj));
   const { namespace, serviceAccount } = IMPERSONATOR;
-  const tr = await client.postJSON<{ status?: { token?: unknown; expirationTimestamp?: unknown } }>(
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`,
-    {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { expirationSeconds: opts.expirationSeconds },
-    },
+  const issued = await requestServiceAccountToken(
+    client,
+    { namespace, name: serviceAccount },
+    opts.expirationSeconds,
   );
-  const token = tr.status?.token;
-  const exp = tr.status?.expirationTimestamp;
-  if (typeof token !== "string" || token === "" || typeof exp !== "string")
-    throw new KubeApiError("decode", "the TokenRequest answer carries no token");
-  return { token, serviceAccount: `${namespace}/${serviceAccount}`, expirationTimestamp: exp, actions };
+  return {
+    token: issued.token,
+    serviceAccount: `${namespace}/${serviceAccount}`,
+    expirationTimestamp: issued.expirationTimestamp,
+    actions,
+  };
 }
 
 function paths(o: ManifestObject): { collection: string; item: string; label: string } {
@@ -58,6 +57,12 @@ function paths(o: ManifestObject): { collection: string; item: string; label: st
     case "ClusterRoleBinding": {
       const c = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
       return { collection: c, item: `${c}/${n}`, label: `clusterrolebinding/${n}` };
+    }
+    case "Role":
+    case "RoleBinding": {
+      const plural = o.kind === "Role" ? "roles" : "rolebindings";
+      const c = `/apis/rbac.authorization.k8s.io/v1/namespaces/${o.metadata.namespace ?? ""}/${plural}`;
+      return { collection: c, item: `${c}/${n}`, label: `${o.kind.toLowerCase()}/${n}` };
     }
     default:
       throw new Error(`no path for kind ${o.kind}`);
@@ -83,12 +88,13 @@ async function ensure(client: KubeClient, want: ManifestObject): Promise<string>
       `namespace ${want.metadata.name} is being deleted; wait until it is gone and run again`,
       409,
     );
-  const fields =
-    want.kind === "ClusterRole" ? ["rules"] : want.kind === "ClusterRoleBinding" ? ["subjects"] : [];
-  if (want.kind === "ClusterRoleBinding" && !isDeepStrictEqual(current["roleRef"], want["roleRef"]))
+  const isRole = want.kind === "ClusterRole" || want.kind === "Role";
+  const isBinding = want.kind === "ClusterRoleBinding" || want.kind === "RoleBinding";
+  const fields = isRole ? ["rules"] : isBinding ? ["subjects"] : [];
+  if (isBinding && !isDeepStrictEqual(current["roleRef"], want["roleRef"]))
     throw new KubeApiError(
       "http",
-      `clusterrolebinding ${want.metadata.name} exists with another roleRef, which cannot be changed; delete it and run again`,
+      `${p.label} exists with another roleRef, which cannot be changed; delete it and run again`,
       409,
     );
   const differs =

@@ -1,9 +1,11 @@
 import type { Logger } from "pino";
+import type { KeyRing } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import { StoreError } from "../store/index.js";
 import { KubeApiError, KubeClient } from "./kube-client.js";
 import { CLUSTER_KIND, type ClusterRegistry, type ClusterStatus, type ClusterTarget } from "./types.js";
 import type { ObservableClusterRegistry } from "./registry.js";
+import { createTokenRenewer, renewalAdvice, type RenewalOutcome } from "./renewal.js";
 
 export interface HealthCheckOptions {
   /** Time between rounds. */
@@ -14,6 +16,13 @@ export interface HealthCheckOptions {
   timeoutMs?: number;
   /** Clusters checked at the same time; default 4. */
   concurrency?: number;
+  /**
+   * With the key ring, each round first renews impersonator tokens that are two thirds through their
+   * lifetime (src/clusters/renewal.ts); a failed renewal is added to the health message and logged.
+   */
+  keyRing?: KeyRing;
+  /** After a failed renewal, wait this long before asking that cluster again; default 5 min. */
+  renewalRetryMs?: number;
 }
 
 export interface HealthResult {
@@ -28,7 +37,8 @@ const WRITE_ATTEMPTS = 5;
  * Check every registered cluster now and then every `intervalMs`: GET /readyz and /version with the
  * stored credential (both are public-info endpoints every authenticated user may read, so the
  * impersonate-only service account can), and write `status.health` and `status.kubernetesVersion`
- * with optimistic updates that leave everything else as read. A registry that can be observed also
+ * with optimistic updates that leave everything else as read. Given the key ring, each cluster's
+ * impersonator token is first renewed when it is due (renewal.ts). A registry that can be observed also
  * triggers a round shortly after each write through the API, so a new cluster shows its health at
  * once. Returns a function that stops the checks and waits for a running round.
  */
@@ -38,6 +48,13 @@ export function startHealthChecks(
   opts: HealthCheckOptions,
 ): () => Promise<void> {
   const now = opts.now ?? Date.now;
+  const renewer =
+    opts.keyRing &&
+    createTokenRenewer(store, opts.keyRing, {
+      now,
+      timeoutMs: opts.timeoutMs ?? 5000,
+      ...(opts.renewalRetryMs !== undefined ? { retryMs: opts.renewalRetryMs } : {}),
+    });
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -48,12 +65,28 @@ export function startHealthChecks(
     await forEachLimit(rows, opts.concurrency ?? 4, async (name) => {
       let target: ClusterTarget | undefined;
       let result: HealthResult;
+      let renewal: RenewalOutcome | undefined;
       try {
+        if (renewer) {
+          renewal = await renewer.renew(name);
+          if (renewal.kind === "renewed") {
+            opts.log.info(
+              { cluster: name, expirationTimestamp: renewal.expirationTimestamp },
+              "renewed the cluster's impersonator token",
+            );
+            registry.invalidate(); // the gateway takes the new token at once
+          }
+        }
         target = await registry.get(name);
         if (!target) return; // removed meanwhile
         result = await checkCluster(target, opts.timeoutMs ?? 5000);
       } catch (e) {
         result = { ready: false, message: (e as Error).message };
+      }
+      if (renewal?.kind === "failed") {
+        const problem = renewalProblem(name, renewal, now());
+        opts.log.warn({ cluster: name }, problem);
+        result = { ...result, message: `${result.message}; ${problem}` };
       }
       if (stopped) return;
       await writeHealth(store, name, target?.server, result, new Date(now()).toISOString());
@@ -132,6 +165,13 @@ export async function checkCluster(target: ClusterTarget, timeoutMs: number): Pr
   } finally {
     client.close();
   }
+}
+
+/** A failed renewal as one sentence for the health message and the log: why, when it expires, what to do. */
+function renewalProblem(name: string, r: RenewalOutcome & { kind: "failed" }, now: number): string {
+  const at = new Date(r.expiresAt).toISOString();
+  const when = r.expiresAt <= now ? `it expired at ${at}` : `it expires at ${at}`;
+  return `token renewal failed: ${r.message}; ${when}: ${renewalAdvice(name)}`;
 }
 
 function describe(e: unknown): string {

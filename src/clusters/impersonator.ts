@@ -25,6 +25,11 @@ export const IMPERSONATOR = {
    */
   controllerUser: "gatehouse:controller",
   controllerBinding: "gatehouse:controller",
+  /**
+   * Role and RoleBinding (namespace gatehouse-system) that let the service account ask the TokenRequest
+   * API for tokens of itself and of nobody else, so Gatehouse renews the stored token before it expires.
+   */
+  tokenRenewer: "gatehouse:token-renewer",
 } as const;
 
 const MANAGED_BY = { "app.kubernetes.io/managed-by": "gatehouse" } as const;
@@ -32,6 +37,7 @@ const MANAGED_BY = { "app.kubernetes.io/managed-by": "gatehouse" } as const;
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -50,10 +56,34 @@ export interface ManifestObject {
   [k: string]: unknown;
 }
 
-/** The five objects, in the order they must be created. */
+/**
+ * Exactly the rules of the token-renewer Role: `create` on `serviceaccounts/token` of this one service
+ * account. RBAC checks a TokenRequest as verb create, resource serviceaccounts, subresource token, with
+ * the service account's name as the resource name, so the token can mint tokens for itself only; it
+ * cannot name another service account, list, get or change any (tested against a real API server).
+ */
+export function tokenRenewerRules(): PolicyRule[] {
+  return [
+    {
+      apiGroups: [""],
+      resources: ["serviceaccounts/token"],
+      resourceNames: [IMPERSONATOR.serviceAccount],
+      verbs: ["create"],
+    },
+  ];
+}
+
+/** The seven objects, in the order they must be created. */
 export function impersonatorObjects(): ManifestObject[] {
-  const { namespace, serviceAccount, clusterRole, clusterRoleBinding, controllerUser, controllerBinding } =
-    IMPERSONATOR;
+  const {
+    namespace,
+    serviceAccount,
+    clusterRole,
+    clusterRoleBinding,
+    controllerUser,
+    controllerBinding,
+    tokenRenewer,
+  } = IMPERSONATOR;
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { ...MANAGED_BY } } },
     {
@@ -72,6 +102,20 @@ export function impersonatorObjects(): ManifestObject[] {
       kind: "ClusterRoleBinding",
       metadata: { name: clusterRoleBinding, labels: { ...MANAGED_BY } },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+      subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
+    },
+    // Renewal of the stored token with the token itself: the admin's credential is needed only once.
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: tokenRenewer, namespace, labels: { ...MANAGED_BY } },
+      rules: tokenRenewerRules(),
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: tokenRenewer, namespace, labels: { ...MANAGED_BY } },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: tokenRenewer },
       subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
     },
     // The controllers must write any RBAC (sync) and any namespaced object (tenant templates), which

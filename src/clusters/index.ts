@@ -19,7 +19,15 @@ export {
   impersonatorManifest,
   impersonatorObjects,
   impersonatorRules,
+  tokenRenewerRules,
 } from "./impersonator.js";
+export {
+  createTokenRenewer,
+  type RenewalOutcome,
+  type TokenRenewer,
+  type TokenRenewerOptions,
+} from "./renewal.js";
+export { renewalDueAt, unverifiedTokenTimes, type TokenTimes } from "./token.js";
 export { bootstrapImpersonator, type BootstrapResult } from "./bootstrap.js";
 export { clusterObject, credentialsFromConnection } from "./object.js";
 export { applyLabelChanges, parseLabelArgs, validateLabels, type LabelChanges } from "./labels.js";

@@ -54,6 +54,10 @@ export interface ImpersonatorStatus {
   serviceAccount?: string;
   /** RFC 3339; when the stored token stops working. */
   tokenExpirationTimestamp?: string;
+  /** The lifetime asked for (`--token-expiration`); renewals ask for the same. */
+  tokenExpirationSeconds?: number;
+  /** RFC 3339; when Gatehouse last replaced the token with a renewed one. */
+  renewedAt?: string;
 }
 
 export interface ClusterStatus {

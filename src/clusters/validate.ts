@@ -103,9 +103,15 @@ function impersonatorProblems(imp: unknown): string[] {
     if (k === "serviceAccount") {
       if (typeof v !== "string" || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v))
         out.push("status.impersonator.serviceAccount: must be NAMESPACE/NAME");
-    } else if (k === "tokenExpirationTimestamp") {
+    } else if (k === "tokenExpirationTimestamp" || k === "renewedAt") {
       if (typeof v !== "string" || Number.isNaN(Date.parse(v)) || !/^\d{4}-\d\d-\d\dT/.test(v))
-        out.push("status.impersonator.tokenExpirationTimestamp: must be an RFC 3339 time");
+        out.push(`status.impersonator.${k}: must be an RFC 3339 time`);
+    } else if (k === "tokenExpirationSeconds") {
+      // The TokenRequest API's own bounds: at least 10 minutes, at most 2^32 seconds.
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 600 || v > 2 ** 32)
+        out.push(
+          "status.impersonator.tokenExpirationSeconds: must be a whole number of seconds, at least 600",
+        );
     } else out.push(`status.impersonator.${k}: unknown field`);
   }
   return out;

@@ -325,6 +325,7 @@ export async function startGatehouse(
       intervalMs: CLUSTER_HEALTH_INTERVAL_MS,
       log: fx.log.child({ component: "cluster-health" }),
       now: fx.now,
+      keyRing, // renews impersonator tokens before they expire
     });
     return {
       url: server.url,

@@ -89,11 +89,21 @@ export class ObjectRepository {
         );
       }
       const rv = await nextVersion(tx);
-      await tx
+      // The version is checked again by the UPDATE itself: on PostgreSQL (read committed) two
+      // transactions can both pass the SELECT above, and the second must not overwrite the first.
+      let q = tx
         .updateTable("objects")
         .set({ body: JSON.stringify(body), resource_version: rv })
-        .where(whereKey(key))
-        .execute();
+        .where(whereKey(key));
+      if (expectedVersion !== undefined) q = q.where("resource_version", "=", expectedVersion);
+      const r = await q.executeTakeFirst();
+      if (r.numUpdatedRows === 0n && expectedVersion === undefined)
+        throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
+      if (r.numUpdatedRows === 0n)
+        throw new StoreError(
+          "Conflict",
+          `Operation cannot be fulfilled on ${key.kind} ${JSON.stringify(key.name)}: the object has been modified; please apply your changes to the latest version and try again`,
+        );
       return { ...toStored(current), body, resourceVersion: rv };
     });
   }

@@ -13,6 +13,7 @@ import {
   impersonatorManifest,
   loadKubeconfig,
   parseLabelArgs,
+  unverifiedTokenTimes,
   type ClusterConnection,
   type ClusterStatus,
   type CredentialsInput,
@@ -43,6 +44,7 @@ interface AddFlags extends ServerFlags {
   label: string[];
   bootstrapImpersonator: boolean;
   tokenExpiration: number;
+  replace?: boolean;
   requestTimeout: number;
 }
 
@@ -83,6 +85,10 @@ export function registerCluster(program: Command, output: Output): void {
         .argParser(parseDurationSeconds)
         .default(365 * 24 * 3600, "8760h"),
     )
+    .option(
+      "--replace",
+      "the cluster is already registered: bootstrap again and replace its stored credential (same server; labels kept, --label adds)",
+    )
     .addOption(
       new Option("--request-timeout <duration>", "timeout of each request to the cluster, e.g. 15s")
         .argParser(parseDurationSeconds)
@@ -94,8 +100,17 @@ export function registerCluster(program: Command, output: Output): void {
       const labels = labelsFromFlags(f.label);
       const gh = client(f);
       const conn = readKubeconfig(f.kubeconfig ?? defaultKubeconfigPath(), f.context);
-      if (await exists(gh, `${BASE}/${name}`))
-        throw new CliError(`cluster ${JSON.stringify(name)} already exists in Gatehouse; remove it first`);
+      const existing = await getIfExists(gh, `${BASE}/${name}`);
+      if (existing && !f.replace)
+        throw new CliError(
+          `cluster ${JSON.stringify(name)} already exists in Gatehouse; remove it first, or bootstrap it again with --replace`,
+        );
+      if (!existing && f.replace)
+        throw new CliError(`cluster ${JSON.stringify(name)} not found; --replace needs it`);
+      if (existing && existing.spec.server !== conn.server)
+        throw new CliError(
+          `cluster ${JSON.stringify(name)} is registered for ${existing.spec.server}, the kubeconfig points at ${conn.server}; remove it first`,
+        );
 
       const kube = new KubeClient(conn, { timeoutMs: f.requestTimeout * 1000, userAgent: "gatehouse-cli" });
       let credentials: CredentialsInput;
@@ -115,6 +130,7 @@ export function registerCluster(program: Command, output: Output): void {
           impersonator = {
             serviceAccount: r.serviceAccount,
             tokenExpirationTimestamp: r.expirationTimestamp,
+            tokenExpirationSeconds: f.tokenExpiration,
           };
         } else {
           const own = credentialsFromConnection(conn);
@@ -123,13 +139,16 @@ export function registerCluster(program: Command, output: Output): void {
               `context ${JSON.stringify(conn.contextName)} has no token or client certificate to store`,
             );
           credentials = own;
+          impersonator = await recogniseImpersonator(kube, own);
         }
       } finally {
         kube.close();
       }
-      await gh.call("POST", BASE, clusterObject(name, labels, conn, credentials, impersonator));
+      const obj = clusterObject(name, labels, conn, credentials, impersonator);
+      if (existing) await replaceCluster(gh, name, obj, labels);
+      else await gh.call("POST", BASE, obj);
       output.out(
-        `cluster/${name} added${impersonator ? ` (impersonator ${impersonator.serviceAccount}, token expires ${impersonator.tokenExpirationTimestamp})` : " (with the kubeconfig's own credential)"}\n`,
+        `cluster/${name} ${existing ? "replaced" : "added"}${impersonator ? ` (impersonator ${impersonator.serviceAccount}, token expires ${impersonator.tokenExpirationTimestamp})` : " (with the kubeconfig's own credential)"}\n`,
       );
     });
 
@@ -288,14 +307,70 @@ function readKubeconfig(path: string, context: string | undefined): ClusterConne
   return conn;
 }
 
-/** Whether the object exists; a 404 is "no", anything else the server refuses is an error. */
-async function exists(gh: GatehouseClient, path: string): Promise<boolean> {
+/**
+ * The manual bootstrap (docs/clusters.md) gives `add` a kubeconfig with the service account's own
+ * token: when the cluster says (SelfSubjectReview) that the token is Gatehouse's service account,
+ * record it as the bootstrap would, so that Gatehouse renews it and its controllers impersonate.
+ * Anything else, or any failure to tell, records nothing (the credential is stored as it is).
+ */
+async function recogniseImpersonator(
+  kube: KubeClient,
+  credentials: CredentialsInput,
+): Promise<ImpersonatorStatus | undefined> {
+  if (!("token" in credentials)) return undefined;
+  const times = unverifiedTokenTimes(credentials.token);
+  if (!times) return undefined;
+  const { namespace, serviceAccount } = IMPERSONATOR;
+  let username: unknown;
   try {
-    await gh.call("GET", path);
-    return true;
+    const review = await kube.postJSON<{ status?: { userInfo?: { username?: unknown } } }>(
+      "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    );
+    username = review.status?.userInfo?.username;
+  } catch {
+    return undefined;
+  }
+  if (username !== `system:serviceaccount:${namespace}:${serviceAccount}`) return undefined;
+  const seconds = Math.round((times.expiresAt - times.issuedAt) / 1000);
+  return {
+    serviceAccount: `${namespace}/${serviceAccount}`,
+    tokenExpirationTimestamp: new Date(times.expiresAt).toISOString().replace(/\.000Z$/, "Z"),
+    ...(seconds >= 600 ? { tokenExpirationSeconds: seconds } : {}),
+  };
+}
+
+/** The object, or undefined on a 404; anything else the server refuses is an error. */
+async function getIfExists(gh: GatehouseClient, path: string): Promise<ClusterObject | undefined> {
+  try {
+    return (await gh.call("GET", path)).body as ClusterObject;
   } catch (e) {
-    if (e instanceof CliError && / not found$/.test(e.message)) return false;
+    if (e instanceof CliError && / not found$/.test(e.message)) return undefined;
     throw e;
+  }
+}
+
+/**
+ * `add --replace`: the new server-side state (credential, impersonator status) over the current
+ * object, whose labels stay (with --label's added). Optimistic: a health check that wrote status
+ * meanwhile is re-read and the replace retried with the same credential.
+ */
+async function replaceCluster(
+  gh: GatehouseClient,
+  name: string,
+  obj: Record<string, unknown>,
+  labels: Readonly<Record<string, string>>,
+): Promise<void> {
+  const path = `${BASE}/${encodeURIComponent(name)}`;
+  for (let attempt = 1; ; attempt++) {
+    const current = (await gh.call("GET", path)).body as ClusterObject;
+    const metadata = { ...current.metadata, labels: { ...(current.metadata.labels ?? {}), ...labels } };
+    try {
+      await gh.call("PUT", path, { ...obj, metadata });
+      return;
+    } catch (e) {
+      if (!(e instanceof CliError && /has been modified/.test(e.message) && attempt < 5)) throw e;
+    }
   }
 }
 
@@ -361,6 +436,7 @@ function describe(c: ClusterObject): string {
   ];
   if (s.impersonator?.tokenExpirationTimestamp)
     lines.push(["Token expires", s.impersonator.tokenExpirationTimestamp]);
+  if (s.impersonator?.renewedAt) lines.push(["Token renewed", s.impersonator.renewedAt]);
   lines.push(["Kubernetes version", s.kubernetesVersion ?? "<unknown>"]);
   lines.push(["Ready", readyText(s)]);
   if (s.health) {
