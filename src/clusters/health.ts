@@ -23,6 +23,8 @@ export interface HealthCheckOptions {
   keyRing?: KeyRing;
   /** After a failed renewal, wait this long before asking that cluster again; default 5 min. */
   renewalRetryMs?: number;
+  /** Told of each renewed token after it is stored (for the audit log); must not throw. */
+  onRenewed?: (cluster: string, expirationTimestamp: string) => Promise<void>;
 }
 
 export interface HealthResult {
@@ -75,6 +77,7 @@ export function startHealthChecks(
               "renewed the cluster's impersonator token",
             );
             registry.invalidate(); // the gateway takes the new token at once
+            await opts.onRenewed?.(name, renewal.expirationTimestamp);
           }
         }
         target = await registry.get(name);

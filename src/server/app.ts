@@ -29,7 +29,9 @@ import { withAudit } from "./filters/audit.js";
 import { addAuditRoutes, addClusterAuditReceiver, auditPolicyKind } from "./api/audit.js";
 import { withFailedAuthenticationAudit } from "./filters/audit-unauthenticated.js";
 import { startAuditPipeline, type AuditPipeline, type AuditSettings } from "../audit/index.js";
-import type { GatehouseEvent, GatehouseEventContext } from "../core/audit/index.js";
+import { randomUUID } from "node:crypto";
+import { formatMicroTime, type GatehouseEvent, type GatehouseEventContext } from "../core/audit/index.js";
+import { IMPERSONATOR } from "../clusters/impersonator.js";
 import { createMetrics } from "./metrics.js";
 import { listen } from "./server.js";
 import { ensureSelfSigned } from "./tls.js";
@@ -326,6 +328,21 @@ export async function startGatehouse(
       log: fx.log.child({ component: "cluster-health" }),
       now: fx.now,
       keyRing, // renews impersonator tokens before they expire
+      // A renewal rewrites the cluster's stored credential: a Gatehouse action, so it is audited.
+      onRenewed: (name, expires) =>
+        pipeline
+          .recordGatehouseEvent(
+            { kind: "cluster.updated", cluster: name },
+            {
+              auditID: randomUUID(),
+              actor: { username: IMPERSONATOR.controllerUser, groups: [] },
+              requestURI: `/apis/gatehouse.io/v1alpha1/clusters/${name}`,
+              sourceIPs: [],
+              userAgent: `gatehouse/token-renewer (token expires ${expires})`,
+              timestamp: formatMicroTime(fx.now()),
+            },
+          )
+          .catch((e: unknown) => fx.log.warn({ err: e, cluster: name }, "could not audit a token renewal")),
     });
     return {
       url: server.url,

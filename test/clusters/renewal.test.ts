@@ -61,12 +61,14 @@ describe(
     };
     const keyRing = () => loadKeyRing(gh.config.encryptionKeys);
     /** Health checks with renewal as another replica runs them, with the clock stopped at `at`. */
+    const renewals: [string, string][] = [];
     const checker = (at: number, log: Logger = pino({ level: "silent" })) =>
       startHealthChecks(gh.registry(), gh.gh.store, {
         intervalMs: 300,
         log,
         now: () => at,
         keyRing: keyRing(),
+        onRenewed: async (name, expires) => void renewals.push([name, expires]),
       });
     /** A token issued in a later second than `t`, so that a renewal due at `t`'s schedule is not due for it. */
     const afterIssue = async (t: TokenTimes): Promise<void> => {
@@ -239,6 +241,8 @@ describe(
         renewedAt: iso(due + 1),
       });
       expect(Date.parse(imp?.tokenExpirationTimestamp as string)).toBe(n.expiresAt);
+      // Told once, after the store write (the server records it as a cluster.updated audit event).
+      expect(renewals).toEqual([[NAME, imp?.tokenExpirationTimestamp]]);
 
       // The new token works by itself (a public endpoint) and through impersonation.
       const version = await get(cluster, renewed, "/version");
