@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 
 /** What retention needs from the store (audit-events.ts). */
 export interface Trimmer {
-  trim(opts: { before?: number; keep?: number; limit: number }): Promise<number>;
+  trim(opts: { before?: number; keep?: number; maxBytes?: number; limit: number }): Promise<number>;
 }
 
 export interface RetentionOptions {
@@ -10,6 +10,8 @@ export interface RetentionOptions {
   maxAgeMs?: number;
   /** Keep at most this many events. */
   maxEvents?: number;
+  /** Keep at most this many bytes of stored event JSON (the hashed text), deleting the oldest first. */
+  maxBytes?: number;
   intervalMs: number;
 }
 
@@ -17,7 +19,7 @@ export interface RetentionOptions {
 const TRIM_BATCH = 5000;
 
 /**
- * Apply retention by age and by count in small transactions, on a timer, so writers are never held
+ * Apply retention by age, by count and by size in small transactions, on a timer, so writers are never held
  * for long. The chain stays verifiable: the last deleted link is kept as the anchor.
  */
 export function startRetention(
@@ -33,6 +35,7 @@ export function startRetention(
         const n = await store.trim({
           ...(opts.maxAgeMs !== undefined ? { before: fx.now() - opts.maxAgeMs } : {}),
           ...(opts.maxEvents !== undefined ? { keep: opts.maxEvents } : {}),
+          ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
           limit: TRIM_BATCH,
         });
         total += n;
@@ -42,7 +45,7 @@ export function startRetention(
       if (total > 0) fx.log.info({ deleted: total }, "audit retention: deleted old events");
       return total;
     })().finally(() => (running = undefined)));
-  const active = opts.maxAgeMs !== undefined || opts.maxEvents !== undefined;
+  const active = opts.maxAgeMs !== undefined || opts.maxEvents !== undefined || opts.maxBytes !== undefined;
   const timer = active
     ? setInterval(() => {
         runOnce().catch((e: unknown) => fx.log.error({ err: e }, "audit retention failed"));

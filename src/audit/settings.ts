@@ -7,6 +7,7 @@ import { AUDIT_MODES, type AuditMode } from "./recorder.js";
 import { DEFAULT_AUDIT_SETTINGS, type AuditSettings } from "./index.js";
 import { DEFAULT_WEBHOOK_OPTIONS } from "./webhook-sink.js";
 import { loadWebhookTarget, WebhookConfigError } from "./webhook-target.js";
+import { DEFAULT_UNAUTHENTICATED_LIMITS, type UnauthenticatedLimits } from "./unauthenticated.js";
 
 type Get = (k: AuditSettingKey) => { value: unknown; from: string } | undefined;
 
@@ -17,14 +18,30 @@ export type AuditSettingKey =
   | "auditQueueSize"
   | "auditMaxAge"
   | "auditMaxEvents"
+  | "auditMaxSize"
   | "auditWebhookConfigFile"
   | "auditLogPath"
   | "auditLogFormat"
   | "auditLogMaxSize"
   | "auditLogMaxAge"
-  | "auditLogMaxBackup";
+  | "auditLogMaxBackup"
+  | "auditUnauthenticatedPerSource"
+  | "auditUnauthenticatedBurst"
+  | "auditUnauthenticatedGlobal";
 
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Size suffixes as Kubernetes quantities write them: decimal (k, M, G, T) and binary (Ki, Mi, Gi, Ti). */
+const UNIT_BYTES: Readonly<Record<string, number>> = {
+  "": 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
 
 /**
  * Validate the audit settings, adding every problem (with where the value came from) to `problems`.
@@ -92,6 +109,17 @@ export function resolveAuditSettings(get: Get, problems: string[]): AuditSetting
       problems.push(`${where("auditMaxEvents")}: expected a whole number of events`);
     else out.retention.maxEvents = n;
   }
+
+  const size = get("auditMaxSize")?.value;
+  if (size !== undefined) {
+    const m = /^(\d+)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(size));
+    const n = m ? Number(m[1]) * (UNIT_BYTES[m[2] ?? ""] ?? 0) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1)
+      problems.push(
+        `${where("auditMaxSize")}: expected a size in bytes such as 20Gi, 500M or 1048576, got ${JSON.stringify(size)}`,
+      );
+    else out.retention.maxBytes = n;
+  }
   const hook = get("auditWebhookConfigFile")?.value;
   if (hook !== undefined) {
     if (typeof hook !== "string" || hook === "")
@@ -131,6 +159,34 @@ export function resolveAuditSettings(get: Get, problems: string[]): AuditSetting
         maxBackups: whole("auditLogMaxBackup", 0),
       };
     }
+  }
+  const guard = unauthenticatedLimits(get, where, problems);
+  if (guard) out.unauthenticated = guard;
+  return out;
+}
+
+/** The flood guard's limits for failed-authentication events, when any is set (unauthenticated.ts). */
+function unauthenticatedLimits(
+  get: Get,
+  where: (k: AuditSettingKey) => string,
+  problems: string[],
+): UnauthenticatedLimits | undefined {
+  const keys = {
+    perSourcePerMinute: "auditUnauthenticatedPerSource",
+    perSourceBurst: "auditUnauthenticatedBurst",
+    globalPerSecond: "auditUnauthenticatedGlobal",
+  } as const;
+  if (Object.values(keys).every((k) => get(k) === undefined)) return undefined;
+  const out: UnauthenticatedLimits = { ...DEFAULT_UNAUTHENTICATED_LIMITS };
+  for (const [field, key] of Object.entries(keys) as [keyof typeof keys, AuditSettingKey][]) {
+    const v = get(key)?.value;
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (v === "" || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000)
+      problems.push(
+        `${where(key)}: expected a whole number of events from 1 to 1000000, got ${JSON.stringify(v)}`,
+      );
+    else out[field] = n;
   }
   return out;
 }

@@ -5,8 +5,10 @@ import type { AuditMetrics } from "./metrics.js";
 
 /** What the writer needs from the store: the group commit of audit-events.ts. */
 export interface AuditAppender {
+  /** `next`: the events queued behind this batch, which the store may serialise while it commits. */
   appendCommitted(
     items: readonly AuditAppend[],
+    next?: readonly AuditAppend[],
   ): Promise<{ head: ChainHead; committed: CommittedAuditEvent[] }>;
 }
 
@@ -163,7 +165,11 @@ export class AuditWriter {
       const end = this.opts.metrics.commitSeconds.startTimer();
       let committed: CommittedAuditEvent[];
       try {
-        ({ committed } = await this.store.appendCommitted(batch.map((p) => p.item)));
+        const next = this.queue.slice(batch.length, batch.length + this.opts.maxBatch).map((p) => p.item);
+        ({ committed } = await this.store.appendCommitted(
+          batch.map((p) => p.item),
+          next,
+        ));
       } catch (e) {
         end();
         this.opts.metrics.failedCommits.inc();

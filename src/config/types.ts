@@ -44,12 +44,16 @@ export interface RawSettings {
   auditQueueSize?: unknown;
   auditMaxAge?: unknown;
   auditMaxEvents?: unknown;
+  auditMaxSize?: unknown;
   auditWebhookConfigFile?: unknown;
   auditLogPath?: unknown;
   auditLogFormat?: unknown;
   auditLogMaxSize?: unknown;
   auditLogMaxAge?: unknown;
   auditLogMaxBackup?: unknown;
+  auditUnauthenticatedPerSource?: unknown;
+  auditUnauthenticatedBurst?: unknown;
+  auditUnauthenticatedGlobal?: unknown;
   issuerUrl?: unknown;
   accessTokenTtl?: unknown;
   refreshTokenIdleTtl?: unknown;
@@ -80,12 +84,16 @@ export const ENV: Readonly<Record<keyof RawSettings, string>> = {
   auditQueueSize: "GATEHOUSE_AUDIT_QUEUE_SIZE",
   auditMaxAge: "GATEHOUSE_AUDIT_MAX_AGE",
   auditMaxEvents: "GATEHOUSE_AUDIT_MAX_EVENTS",
+  auditMaxSize: "GATEHOUSE_AUDIT_MAX_SIZE",
   auditWebhookConfigFile: "GATEHOUSE_AUDIT_WEBHOOK_CONFIG_FILE",
   auditLogPath: "GATEHOUSE_AUDIT_LOG_PATH",
   auditLogFormat: "GATEHOUSE_AUDIT_LOG_FORMAT",
   auditLogMaxSize: "GATEHOUSE_AUDIT_LOG_MAXSIZE",
   auditLogMaxAge: "GATEHOUSE_AUDIT_LOG_MAXAGE",
   auditLogMaxBackup: "GATEHOUSE_AUDIT_LOG_MAXBACKUP",
+  auditUnauthenticatedPerSource: "GATEHOUSE_AUDIT_UNAUTHENTICATED_PER_SOURCE",
+  auditUnauthenticatedBurst: "GATEHOUSE_AUDIT_UNAUTHENTICATED_BURST",
+  auditUnauthenticatedGlobal: "GATEHOUSE_AUDIT_UNAUTHENTICATED_GLOBAL",
   issuerUrl: "GATEHOUSE_ISSUER_URL",
   accessTokenTtl: "GATEHOUSE_ACCESS_TOKEN_TTL",
   refreshTokenIdleTtl: "GATEHOUSE_REFRESH_TOKEN_IDLE_TTL",

@@ -67,4 +67,9 @@ export interface AuditEventsTable {
   decision: string;
   impact: string;
   event: string;
+  /**
+   * Running total of stored event bytes (UTF-8 of `event`) through this event; null for rows stored
+   * before 0005-audit-bytes.ts, except the newest of them.
+   */
+  bytes_end: number | null;
 }

@@ -108,6 +108,29 @@ describe.each(dialects)("stored audit events on $name", ({ location }) => {
     });
   });
 
+  it("stores each event's text exactly as serialised, whatever characters its strings hold", async () => {
+    const odd = 'q"uote \\back\\slash\nnew\tline \u2028sep größe 🚀 \u0001';
+    const e = gatewayEvent({
+      auditID: "odd-1",
+      uri: `/api/v1/namespaces/ns/configmaps/${encodeURIComponent("x")}`,
+      user: { username: odd, groups: [odd] },
+      at: T0 + 999_000,
+    });
+    e.annotations = { ...e.annotations, note: odd };
+    const head = await store.audit.head();
+    const { committed } = await store.audit.appendCommitted([
+      { source: "gateway", cluster: "c1", event: e },
+      ...sample(2),
+    ]);
+    const links = await store.audit.after({}, head.seq, 10);
+    expect(links.map((l) => l.json)).toEqual(committed.map((c) => c.json));
+    expect(links[0]?.json).toBe(JSON.stringify(e));
+    expect(links[0]?.event.user.username).toBe(odd);
+    expect((await verifyStoredChain(store.audit)).ok).toBe(true);
+    // Leave the shared fixture as the other tests expect it.
+    await store.db.deleteFrom("audit_events").where("seq", ">", head.seq).execute();
+  });
+
   it("returns events appended after a chain position, for tail", async () => {
     const after = await store.audit.after({ user: "bob" }, 54, 100);
     expect(after.map((l) => l.seq)).toEqual([55, 57, 59]);

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { createAuditMetrics, UnauthenticatedLimiter } from "../../src/audit/index.js";
-import { sourceKey } from "../../src/audit/unauthenticated.js";
+import { DEFAULT_UNAUTHENTICATED_LIMITS, sourceKey } from "../../src/audit/unauthenticated.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, resolveConfig } from "../../src/config/index.js";
+import { startGatehouse } from "../../src/server/app.js";
 
 function limiter(limits: {
   perSourcePerMinute: number;
@@ -75,5 +80,58 @@ describe("the flood guard of failed-authentication events", () => {
     expect(l.admit("2001:db8:1:2::1").record).toBe(true);
     expect(l.admit("2001:db8:1:2::2").record).toBe(false);
     expect(l.admit("2001:db8:1:3::1").record).toBe(true);
+  });
+});
+
+describe("the flood guard's settings", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "gh-flood-cfg-"));
+  it("are the defaults unless set, and set from flags, environment or the config file", () => {
+    expect(resolveConfig([{ name: "t", settings: { dataDir } }]).audit.unauthenticated).toBeUndefined();
+    const c = resolveConfig([
+      { name: "flags", settings: { dataDir, auditUnauthenticatedPerSource: "600" } },
+      { name: "env", settings: { auditUnauthenticatedGlobal: "2000" } },
+    ]);
+    expect(c.audit.unauthenticated).toEqual({
+      ...DEFAULT_UNAUTHENTICATED_LIMITS,
+      perSourcePerMinute: 600,
+      globalPerSecond: 2000,
+    });
+  });
+
+  it("refuse values that are not whole numbers from 1, naming the setting and where it came from", () => {
+    let err: unknown;
+    try {
+      resolveConfig([
+        {
+          name: "flags",
+          settings: { dataDir, auditUnauthenticatedBurst: "0", auditUnauthenticatedGlobal: "lots" },
+        },
+      ]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = String((err as Error).message);
+    expect(msg).toContain(
+      'auditUnauthenticatedBurst (from flags): expected a whole number of events from 1 to 1000000, got "0"',
+    );
+    expect(msg).toContain("auditUnauthenticatedGlobal (from flags): expected a whole number");
+  });
+
+  it("reach the limiter of a running Gatehouse", async () => {
+    const config = resolveConfig([
+      { name: "t", settings: { dataDir, listen: "127.0.0.1:0", auditUnauthenticatedBurst: "7" } },
+    ]);
+    const gh = await startGatehouse(config, {
+      log: pino({ level: "silent" }),
+      now: () => Date.now(),
+      onAdminPassword: () => undefined,
+    });
+    try {
+      expect(gh.audit.unauthenticated.limits.perSourceBurst).toBe(7);
+      expect(gh.audit.unauthenticated.limits.perSourcePerMinute).toBe(60);
+    } finally {
+      await gh.close();
+    }
   });
 });

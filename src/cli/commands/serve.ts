@@ -27,12 +27,16 @@ interface ServeFlags {
   auditQueueSize?: string;
   auditMaxAge?: string;
   auditMaxEvents?: string;
+  auditMaxSize?: string;
   auditWebhookConfigFile?: string;
   auditLogPath?: string;
   auditLogFormat?: string;
   auditLogMaxSize?: string;
   auditLogMaxAge?: string;
   auditLogMaxBackup?: string;
+  auditUnauthenticatedPerSource?: string;
+  auditUnauthenticatedBurst?: string;
+  auditUnauthenticatedGlobal?: string;
   issuerUrl?: string;
   accessTokenTtl?: string;
   refreshTokenIdleTtl?: string;
@@ -98,6 +102,10 @@ export function registerServe(program: Command, output: Output): void {
     )
     .option("--audit-max-events <n>", `keep at most this many audit events [env ${ENV.auditMaxEvents}]`)
     .option(
+      "--audit-max-size <size>",
+      `keep at most this many bytes of stored audit event JSON, oldest deleted first, e.g. 20Gi, 500M or 1048576 [env ${ENV.auditMaxSize}]`,
+    )
+    .option(
       "--audit-webhook-config-file <file>",
       `kubeconfig of an audit webhook to send events to, as kube-apiserver's flag [env ${ENV.auditWebhookConfigFile}]`,
     )
@@ -114,6 +122,18 @@ export function registerServe(program: Command, output: Output): void {
     .option(
       "--audit-log-maxbackup <n>",
       `keep at most this many rotated audit log files [env ${ENV.auditLogMaxBackup}]`,
+    )
+    .option(
+      "--audit-unauthenticated-per-source <n>",
+      `flood guard: failed-authentication (401) events recorded per client address per minute (default 60) [env ${ENV.auditUnauthenticatedPerSource}]`,
+    )
+    .option(
+      "--audit-unauthenticated-burst <n>",
+      `flood guard: 401 events a client address may have recorded at once before the rate applies (default 20) [env ${ENV.auditUnauthenticatedBurst}]`,
+    )
+    .option(
+      "--audit-unauthenticated-global <n>",
+      `flood guard: 401 events recorded per second from all addresses together (default 100) [env ${ENV.auditUnauthenticatedGlobal}]`,
     )
     .option(
       "--log-level <level>",
@@ -188,12 +208,19 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ReturnTyp
     if (flags.auditQueueSize !== undefined) f.auditQueueSize = flags.auditQueueSize;
     if (flags.auditMaxAge !== undefined) f.auditMaxAge = flags.auditMaxAge;
     if (flags.auditMaxEvents !== undefined) f.auditMaxEvents = flags.auditMaxEvents;
+    if (flags.auditMaxSize !== undefined) f.auditMaxSize = flags.auditMaxSize;
     if (flags.auditWebhookConfigFile !== undefined) f.auditWebhookConfigFile = flags.auditWebhookConfigFile;
     if (flags.auditLogPath !== undefined) f.auditLogPath = flags.auditLogPath;
     if (flags.auditLogFormat !== undefined) f.auditLogFormat = flags.auditLogFormat;
     if (flags.auditLogMaxSize !== undefined) f.auditLogMaxSize = flags.auditLogMaxSize;
     if (flags.auditLogMaxAge !== undefined) f.auditLogMaxAge = flags.auditLogMaxAge;
     if (flags.auditLogMaxBackup !== undefined) f.auditLogMaxBackup = flags.auditLogMaxBackup;
+    if (flags.auditUnauthenticatedPerSource !== undefined)
+      f.auditUnauthenticatedPerSource = flags.auditUnauthenticatedPerSource;
+    if (flags.auditUnauthenticatedBurst !== undefined)
+      f.auditUnauthenticatedBurst = flags.auditUnauthenticatedBurst;
+    if (flags.auditUnauthenticatedGlobal !== undefined)
+      f.auditUnauthenticatedGlobal = flags.auditUnauthenticatedGlobal;
     if (flags.issuerUrl !== undefined) f.issuerUrl = flags.issuerUrl;
     if (flags.accessTokenTtl !== undefined) f.accessTokenTtl = flags.accessTokenTtl;
     if (flags.refreshTokenIdleTtl !== undefined) f.refreshTokenIdleTtl = flags.refreshTokenIdleTtl;

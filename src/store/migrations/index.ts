@@ -3,6 +3,7 @@ import { m0001Initial } from "./0001-initial.js";
 import { m0002Audit } from "./0002-audit.js";
 import { m0003Identity } from "./0003-identity.js";
 import { m0004SamlReplay } from "./0004-saml-replay.js";
+import { m0005AuditBytes } from "./0005-audit-bytes.js";
 
 /** Every migration, in order. Names sort in the order they apply; never rename or edit an applied one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0002-audit": m0002Audit,
   "0003-identity": m0003Identity,
   "0004-saml-replay": m0004SamlReplay,
+  "0005-audit-bytes": m0005AuditBytes,
 };
 
 export const migrationProvider: MigrationProvider = {
