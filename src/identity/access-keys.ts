@@ -1,6 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/index.js";
-import type { Authenticator } from "./authenticator.js";
+import type { AuthResult, Authenticator } from "./authenticator.js";
+import {
+  CREDENTIAL_CACHE_DEFAULTS,
+  CredentialCache,
+  type CredentialCacheOptions,
+} from "./credential-cache.js";
 
 /** Access keys for automation: bearer tokens `ghk.<name>.<secret>`, stored as a SHA-256 of the secret only. */
 export const ACCESS_KEY_KIND = "AccessKey";
@@ -43,20 +48,80 @@ export function parseKeyToken(token: string): { name: string; secret: string } |
   return { name, secret: parts[2] };
 }
 
+/** A key's successful authentication, as kept in the cache. */
+interface KeyAnswer {
+  username: string;
+  uid: string;
+  groups: readonly string[];
+  clusters: readonly string[] | undefined;
+}
+
 /**
  * Bearer authentication with access keys. A key that is unknown, expired, revoked (deleted), or whose
  * user is missing or disabled is rejected; the stored hash is compared in constant time.
+ *
+ * A good answer is cached (credential-cache.ts) under the store's change stamp for the key and the
+ * users: revoking the key, or changing, disabling or deleting any user, through this process or (on
+ * SQLite) any other, changes the stamp, so the next request is checked against the store again. On
+ * PostgreSQL other replicas' writes do not show in the stamp, so by default nothing is cached there
+ * (`sharedOnly`): every request reads the key and the user, and revocation is seen at once everywhere.
  */
-export function accessKeyAuthenticator(store: Store, now: () => number): Authenticator {
+export function accessKeyAuthenticator(
+  store: Store,
+  now: () => number,
+  cacheOptions: CredentialCacheOptions = CREDENTIAL_CACHE_DEFAULTS,
+): Authenticator {
   const lastUsedWritten = new Map<string, number>();
+  const cache = new CredentialCache<KeyAnswer>(cacheOptions, now);
+  const recordUse = (name: string): void => {
+    // Record last use at most once a minute per key, off the request path.
+    const t = now();
+    if ((lastUsedWritten.get(name) ?? 0) >= t - 60_000) return;
+    lastUsedWritten.set(name, t);
+    void store.objects
+      .get({ kind: ACCESS_KEY_KIND, namespace: "", name })
+      .then(
+        (cur) =>
+          cur &&
+          store.objects.update(
+            { kind: ACCESS_KEY_KIND, namespace: "", name },
+            { ...cur.body, status: { lastUsed: new Date(t).toISOString() } },
+            cur.resourceVersion,
+          ),
+      )
+      .catch(() => undefined);
+  };
+  const authenticated = (name: string, a: KeyAnswer): AuthResult => ({
+    kind: "authenticated",
+    method: "accesskey",
+    user: {
+      username: a.username,
+      uid: a.uid,
+      groups: [...a.groups, "system:authenticated"],
+      extra: {
+        "gatehouse.io/access-key": [name],
+        ...(a.clusters ? { "gatehouse.io/clusters": [...a.clusters] } : {}),
+      },
+    },
+  });
   return {
     async authenticate(headers) {
       const h = headers.authorization;
       if (h === undefined || !/^bearer /i.test(h)) return { kind: "none" };
-      const parsed = parseKeyToken(h.slice(7).trim());
+      const token = h.slice(7).trim();
+      const parsed = parseKeyToken(token);
       if (parsed === undefined) return { kind: "none" };
       if (parsed === "malformed") return { kind: "rejected", reason: "malformed access key" };
-      const row = await store.objects.get({ kind: ACCESS_KEY_KIND, namespace: "", name: parsed.name });
+      const key = { kind: ACCESS_KEY_KIND, namespace: "", name: parsed.name };
+      // Read before the lookups: a write that lands while they run changes it (credential-cache.ts).
+      const { stamp, shared } = store.changeStamp(key);
+      const cacheKey = cache.enabled(shared) ? CredentialCache.keyOf(token) : undefined;
+      const hit = cacheKey === undefined ? undefined : cache.get(cacheKey, stamp);
+      if (hit) {
+        recordUse(parsed.name);
+        return authenticated(parsed.name, hit);
+      }
+      const row = await store.objects.get(key);
       const stored = row?.body["secretHash"];
       const given = Buffer.from(sha256(parsed.secret), "hex");
       const ok =
@@ -65,41 +130,20 @@ export function accessKeyAuthenticator(store: Store, now: () => number): Authent
         timingSafeEqual(Buffer.from(stored, "hex"), given);
       if (!row || !ok) return { kind: "rejected", reason: "invalid access key" };
       const spec = row.body["spec"] as AccessKeySpec;
-      if (spec.expiresAt && Date.parse(spec.expiresAt) <= now())
-        return { kind: "rejected", reason: "access key expired" };
+      const expiresAt = spec.expiresAt ? Date.parse(spec.expiresAt) : Infinity;
+      if (expiresAt <= now()) return { kind: "rejected", reason: "access key expired" };
       const user = await store.users.get(spec.user);
       if (!user || user.disabled)
         return { kind: "rejected", reason: "the access key's user is missing or disabled" };
-      // Record last use at most once a minute per key, off the request path.
-      const t = now();
-      if ((lastUsedWritten.get(parsed.name) ?? 0) < t - 60_000) {
-        lastUsedWritten.set(parsed.name, t);
-        void store.objects
-          .get({ kind: ACCESS_KEY_KIND, namespace: "", name: parsed.name })
-          .then(
-            (cur) =>
-              cur &&
-              store.objects.update(
-                { kind: ACCESS_KEY_KIND, namespace: "", name: parsed.name },
-                { ...cur.body, status: { lastUsed: new Date(t).toISOString() } },
-                cur.resourceVersion,
-              ),
-          )
-          .catch(() => undefined);
-      }
-      return {
-        kind: "authenticated",
-        method: "accesskey",
-        user: {
-          username: user.name,
-          uid: user.uid,
-          groups: [...user.groups, "system:authenticated"],
-          extra: {
-            "gatehouse.io/access-key": [parsed.name],
-            ...(spec.clusters ? { "gatehouse.io/clusters": spec.clusters } : {}),
-          },
-        },
+      recordUse(parsed.name);
+      const answer: KeyAnswer = {
+        username: user.name,
+        uid: user.uid,
+        groups: user.groups,
+        clusters: spec.clusters,
       };
+      if (cacheKey !== undefined) cache.set(cacheKey, stamp, answer, expiresAt);
+      return authenticated(parsed.name, answer);
     },
   };
 }

@@ -4,6 +4,7 @@ import type { IssuerOptions } from "./issuer/options.js";
 import type { SessionRepository, SessionRow } from "./issuer/repositories.js";
 import type { SigningKeys } from "./issuer/keys.js";
 import { signAccessToken } from "./issuer/tokens.js";
+import { CREDENTIAL_CACHE_DEFAULTS, CredentialCache } from "./credential-cache.js";
 
 const REFRESH_PREFIX = "ghr.";
 
@@ -197,9 +198,26 @@ export class SessionService {
       this.liveCache.set(sessionId, hit);
     }
     if (!hit.live || hit.expiresAt <= t || hit.user !== userName) return undefined;
-    const u = await this.store.users.get(userName);
+    const u = await this.user(userName);
     return u && !u.disabled ? u : undefined;
   }
+
+  /**
+   * The user, from memory while the store's change stamp says no process wrote to the database
+   * since it was read (SQLite; credential-cache.ts), else from the store: disabling or deleting a
+   * user still ends their tokens at once on every replica.
+   */
+  private async user(name: string): Promise<UserRecord | undefined> {
+    const { stamp, shared } = this.store.changeStamp();
+    if (!this.users.enabled(shared)) return this.store.users.get(name);
+    const hit = this.users.get(name, stamp);
+    if (hit) return hit;
+    const u = await this.store.users.get(name);
+    if (u) this.users.set(name, stamp, u);
+    return u;
+  }
+
+  private readonly users = new CredentialCache<UserRecord>(CREDENTIAL_CACHE_DEFAULTS, () => this.now());
 
   /**
    * Forget ended sessions a day after they ended, and exchanged refresh tokens once any session they

@@ -16,6 +16,9 @@ export interface StoredObject {
 
 type Key = { kind: string; namespace: string; name: string };
 
+const MAX_TRACKED_WRITES = 10_000;
+const writeKey = (key: Key): string => `${key.kind}\u0000${key.namespace}\u0000${key.name}`;
+
 /** The primary-key condition for one object. */
 function whereKey(key: Key) {
   return (eb: ExpressionBuilder<Database, "objects">) =>
@@ -28,7 +31,30 @@ function whereKey(key: Key) {
  * across kinds, and updates are optimistic: they name the version they read.
  */
 export class ObjectRepository {
+  private readonly writes = new Map<string, number>();
+  /** Bumped each time `writes` is emptied (to bound it), so no generation ever repeats. */
+  private epoch = 0;
+
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Counts writes of one object through this repository (bumped after each create, update or
+   * delete, failed ones too); see UserRepository.generation. Short-lived objects (sign-in codes)
+   * would grow the counts without end: past 10,000 objects they are dropped and a new epoch begins,
+   * which changes every object's generation once.
+   */
+  generation(key: Key): string {
+    return `${this.epoch}.${this.writes.get(writeKey(key)) ?? 0}`;
+  }
+
+  private wrote(key: Key): void {
+    const k = writeKey(key);
+    if (!this.writes.has(k) && this.writes.size >= MAX_TRACKED_WRITES) {
+      this.writes.clear();
+      this.epoch++;
+    }
+    this.writes.set(k, (this.writes.get(k) ?? 0) + 1);
+  }
 
   async get(key: Key): Promise<StoredObject | undefined> {
     const row = await this.db.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
@@ -61,6 +87,14 @@ export class ObjectRepository {
   }
 
   async create(key: Key, uid: string, body: Record<string, unknown>, now: number): Promise<StoredObject> {
+    try {
+      return await this.insert(key, uid, body, now);
+    } finally {
+      this.wrote(key);
+    }
+  }
+
+  private insert(key: Key, uid: string, body: Record<string, unknown>, now: number): Promise<StoredObject> {
     return this.db.transaction().execute(async (tx) => {
       const rv = await nextVersion(tx);
       try {
@@ -79,6 +113,14 @@ export class ObjectRepository {
 
   /** Replace the body if the stored version is still `expectedVersion` (undefined: unconditionally). */
   async update(key: Key, body: Record<string, unknown>, expectedVersion?: number): Promise<StoredObject> {
+    try {
+      return await this.replace(key, body, expectedVersion);
+    } finally {
+      this.wrote(key);
+    }
+  }
+
+  private replace(key: Key, body: Record<string, unknown>, expectedVersion?: number): Promise<StoredObject> {
     return this.db.transaction().execute(async (tx) => {
       const current = await tx.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
       if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
@@ -109,12 +151,23 @@ export class ObjectRepository {
   }
 
   async delete(key: Key): Promise<StoredObject> {
+    try {
+      return await this.remove(key);
+    } finally {
+      this.wrote(key);
+    }
+  }
+
+  private remove(key: Key): Promise<StoredObject> {
     return this.db.transaction().execute(async (tx) => {
       const current = await tx.selectFrom("objects").selectAll().where(whereKey(key)).executeTakeFirst();
       if (!current) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
-      await tx.deleteFrom("objects").where(whereKey(key)).execute();
+      // The sequence row first, the object's row second, as create and update do: concurrent writers
+      // of one object on PostgreSQL then wait for each other instead of deadlocking.
       await nextVersion(tx);
-      return toStored(current);
+      const gone = await tx.deleteFrom("objects").where(whereKey(key)).returningAll().executeTakeFirst();
+      if (!gone) throw new StoreError("NotFound", `${key.kind} ${JSON.stringify(key.name)} not found`);
+      return toStored(gone);
     });
   }
 }

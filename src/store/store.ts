@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely } from "kysely";
 import { migrationProvider } from "./migrations/index.js";
-import { openKysely, redactUrl, type DatabaseLocation } from "./dialect.js";
+import { openKysely, redactUrl, sqliteHandles, type DatabaseLocation, type SqliteHandle } from "./dialect.js";
 import type { Database } from "./schema.js";
 import { StoreError } from "./errors.js";
 import { UserRepository } from "./users.js";
@@ -10,6 +10,7 @@ import { AuditEventRepository } from "./audit-events.js";
 
 /** The data layer: one schema, two dialects, repositories over it. */
 export class Store {
+  private dataVersion: ReturnType<SqliteHandle["prepare"]> | undefined;
   readonly users: UserRepository;
   readonly settings: SettingsRepository;
   readonly objects: ObjectRepository;
@@ -57,6 +58,22 @@ export class Store {
   /** A round trip to the database, for /readyz. */
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  /**
+   * A cheap stamp (no round trip) that changes whenever the users (or the object `key`) may have
+   * changed: after any write through this store and, on SQLite, after any commit by another
+   * connection to the same file (`PRAGMA data_version`, which SQLite keeps per connection). `shared`
+   * says whether other processes' writes show in it: on PostgreSQL they do not, so a cache keyed on
+   * the stamp must also expire (src/identity/credential-cache.ts).
+   */
+  changeStamp(key?: { kind: string; namespace: string; name: string }): { stamp: string; shared: boolean } {
+    const local = `${this.users.generation}.${key ? this.objects.generation(key) : 0}`;
+    const raw = this.location.kind === "sqlite" ? sqliteHandles.get(this.db) : undefined;
+    if (!raw) return { stamp: local, shared: false };
+    this.dataVersion ??= raw.prepare("PRAGMA data_version");
+    const row = this.dataVersion.get() as { data_version: number };
+    return { stamp: `${local}.${row.data_version}`, shared: true };
   }
 
   async close(): Promise<void> {

@@ -20,9 +20,28 @@ export interface Page<T> {
 
 /** Users known to Gatehouse: local (with a password hash) and those seen from identity providers. */
 export class UserRepository {
+  private writes = 0;
+
   constructor(private readonly db: Kysely<Database>) {}
 
+  /**
+   * Counts writes through this repository (bumped after each write, failed ones too): a value read
+   * before a lookup that still equals the current one after it means no write of this process
+   * happened in between, so the looked-up user may be cached (src/identity/credential-cache.ts).
+   */
+  get generation(): number {
+    return this.writes;
+  }
+
   async create(u: UserRecord): Promise<void> {
+    try {
+      await this.insert(u);
+    } finally {
+      this.writes++;
+    }
+  }
+
+  private async insert(u: UserRecord): Promise<void> {
     try {
       await this.db
         .insertInto("users")
@@ -75,6 +94,18 @@ export class UserRepository {
     patch: Partial<Pick<UserRecord, "passwordHash" | "disabled" | "groups">>,
     now: number,
   ): Promise<void> {
+    try {
+      await this.patch(name, patch, now);
+    } finally {
+      this.writes++;
+    }
+  }
+
+  private async patch(
+    name: string,
+    patch: Partial<Pick<UserRecord, "passwordHash" | "disabled" | "groups">>,
+    now: number,
+  ): Promise<void> {
     const r = await this.db
       .updateTable("users")
       .set({
@@ -90,7 +121,12 @@ export class UserRepository {
   }
 
   async delete(name: string): Promise<void> {
-    const r = await this.db.deleteFrom("users").where("name", "=", name).executeTakeFirst();
+    let r;
+    try {
+      r = await this.db.deleteFrom("users").where("name", "=", name).executeTakeFirst();
+    } finally {
+      this.writes++;
+    }
     if (Number(r.numDeletedRows) === 0)
       throw new StoreError("NotFound", `user ${JSON.stringify(name)} not found`);
   }

@@ -317,6 +317,26 @@ for (const db of await freshDatabases()) {
         await expect(issuer.sessions.refresh(t.refreshToken)).rejects.toMatchObject({ code: "UserDisabled" });
       });
 
+      it("refuses the tokens of a user disabled by another process on the same database at once, and sees new groups", async () => {
+        const other = await Store.open(db.location); // another replica (or a CLI) on the same database
+        try {
+          const u = await user(store, "gwen", now());
+          const t = await issuer.sessions.start(u, "");
+          const groups = async (): Promise<string> => {
+            const v = await issuer.verify(t.accessToken);
+            return v.kind === "valid" ? v.user.groups.join(",") : v.reason;
+          };
+          expect(await groups()).toBe("dev,system:authenticated");
+          expect(await groups()).toBe("dev,system:authenticated"); // the user may now be cached
+          await other.users.update("gwen", { groups: ["ops"] }, now());
+          expect(await groups()).toBe("ops,system:authenticated");
+          await other.users.update("gwen", { disabled: true }, now());
+          expect(await groups()).toBe("access token: session ended or user disabled");
+        } finally {
+          await other.close();
+        }
+      });
+
       it("forgets ended sessions a day after they ended, keeping live ones", async () => {
         const u = await user(store, "henry", now());
         const ended = await issuer.sessions.start(u, "");

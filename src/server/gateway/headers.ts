@@ -74,11 +74,20 @@ export function upstreamHeaders(
 
 /** Extra keys travel percent-encoded in header names, as client-go's transport encodes them. */
 export function encodeExtraKey(key: string): string {
-  return encodeURIComponent(key.toLowerCase()).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  let name = extraHeaderNames.get(key);
+  if (name === undefined) {
+    name = encodeURIComponent(key.toLowerCase()).replace(
+      /[!'()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+    // Extra keys come from a small set (gatehouse.io/..., providers' claims): remember them, bounded.
+    if (extraHeaderNames.size >= 1_000) extraHeaderNames.clear();
+    extraHeaderNames.set(key, name);
+  }
+  return name;
 }
+
+const extraHeaderNames = new Map<string, string>();
 
 /** Response headers to relay to the client: all but hop-by-hop ones. */
 export function downstreamHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
