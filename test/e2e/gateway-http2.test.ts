@@ -373,8 +373,12 @@ describe("HTTP/2: kubectl through the gateway over h2, upgrades over HTTP/1.1, a
           }
           const goaway = await c.waitFor((f) => f.type === FRAME.GOAWAY, 10_000);
           expect(goaway).toBeDefined();
-          // ENHANCE_YOUR_CALM, from the gateway's reset guard (or nghttp2's own, which uses the same code).
-          expect(goaway?.payload.readUInt32BE(4)).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
+          // ENHANCE_YOUR_CALM from the gateway's reset guard, or INTERNAL_ERROR from nghttp2's own reset
+          // limiter (a burst of 1,000 RST_STREAMs), which comes first when a busy event loop runs the
+          // guard late (any Node version; seen on a machine at load average 11).
+          expect([H2_ERROR.ENHANCE_YOUR_CALM, H2_ERROR.INTERNAL_ERROR]).toContain(
+            goaway?.payload.readUInt32BE(4),
+          );
           await Promise.race([c.closed, new Promise((r) => setTimeout(r, 10_000))]);
           expect(c.socket.destroyed || c.socket.readableEnded).toBe(true);
         } finally {

@@ -9,7 +9,13 @@ import { readFileSync } from "node:fs";
  */
 export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, CONTINUATION: 9 };
 export const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4 };
-export const H2_ERROR = { NO_ERROR: 0, PROTOCOL_ERROR: 1, CANCEL: 8, ENHANCE_YOUR_CALM: 0xb };
+export const H2_ERROR = {
+  NO_ERROR: 0,
+  PROTOCOL_ERROR: 1,
+  INTERNAL_ERROR: 2,
+  CANCEL: 8,
+  ENHANCE_YOUR_CALM: 0xb,
+};
 
 export interface Frame {
   type: number;
