@@ -10,7 +10,7 @@ import { AuditEventRepository } from "./audit-events.js";
 
 /** The data layer: one schema, two dialects, repositories over it. */
 export class Store {
-  private dataVersion: ReturnType<SqliteHandle["prepare"]> | undefined;
+  private stampQuery: ReturnType<SqliteHandle["prepare"]> | undefined;
   readonly users: UserRepository;
   readonly settings: SettingsRepository;
   readonly objects: ObjectRepository;
@@ -62,18 +62,20 @@ export class Store {
 
   /**
    * A cheap stamp (no round trip) that changes whenever the users (or the object `key`) may have
-   * changed: after any write through this store and, on SQLite, after any commit by another
-   * connection to the same file (`PRAGMA data_version`, which SQLite keeps per connection). `shared`
-   * says whether other processes' writes show in it: on PostgreSQL they do not, so a cache keyed on
-   * the stamp must also expire (src/identity/credential-cache.ts).
+   * changed: after any write through this store and, on SQLite, after a write of a user or an
+   * access key by any connection or process (the trigger-kept counter of 0006-change-stamp.ts, one
+   * read of one row; not `PRAGMA data_version`, which every audit commit on the writer thread's
+   * connection would change). `shared` says whether other processes' writes show in it: on
+   * PostgreSQL they do not, so a cache keyed on the stamp must also expire
+   * (src/identity/credential-cache.ts).
    */
   changeStamp(key?: { kind: string; namespace: string; name: string }): { stamp: string; shared: boolean } {
     const local = `${this.users.generation}.${key ? this.objects.generation(key) : 0}`;
     const raw = this.location.kind === "sqlite" ? sqliteHandles.get(this.db) : undefined;
     if (!raw) return { stamp: local, shared: false };
-    this.dataVersion ??= raw.prepare("PRAGMA data_version");
-    const row = this.dataVersion.get() as { data_version: number };
-    return { stamp: `${local}.${row.data_version}`, shared: true };
+    this.stampQuery ??= raw.prepare("select n from change_stamp where id = 1");
+    const row = this.stampQuery.get() as { n: number };
+    return { stamp: `${local}.${row.n}`, shared: true };
   }
 
   async close(): Promise<void> {
