@@ -113,12 +113,17 @@ async function throughput(
   loc: DatabaseLocation,
   n: number,
   maxBatch: number,
-  opts: { spread?: boolean; pgPort?: number; dropIndexes?: readonly string[] } = {},
+  opts: { spread?: boolean; pgPort?: number; dropIndexes?: readonly string[]; auditWorker?: boolean } = {},
 ): Promise<Throughput> {
-  const store = await Store.open(loc);
+  const store = await Store.open(
+    loc,
+    opts.auditWorker !== undefined ? { auditWorker: opts.auditWorker } : {},
+  );
   try {
     await store.db.deleteFrom("audit_events").execute();
     for (const ix of opts.dropIndexes ?? []) await sql`drop index ${sql.id(ix)}`.execute(store.db);
+    // The writer thread starts (and learns the head) before the clock does, as it would at startup.
+    await store.audit.warm();
     const batch = items(n, opts.spread);
     const w = new AuditWriter(store.audit, {
       maxQueue: n,
@@ -338,21 +343,25 @@ try {
     const spread: [string, Throughput][] = [];
     log("| store | one commit per event (baseline) | group commit, batches ≤ 1000 | speed-up |");
     log("|---|---|---|---|");
-    for (const [name, loc] of [
-      ["SQLite (WAL, synchronous=NORMAL)", sqlitePath()],
-      ["PostgreSQL (fsync, synchronous_commit on)", await pgLoc("tput")],
+    // SQLite twice: INSERTs on the audit writer thread (the default), and everything on the main
+    // thread (`auditWorker: false`), in the same run.
+    for (const [name, loc, auditWorker] of [
+      ["SQLite (WAL, synchronous=NORMAL), INSERTs on the writer thread", sqlitePath(), true],
+      ["SQLite (WAL, synchronous=NORMAL), all on the main thread", sqlitePath(), false],
+      ["PostgreSQL (fsync, synchronous_commit on)", await pgLoc("tput"), undefined],
     ] as const) {
       const pgPort = loc.kind === "postgres" ? pgServer.port : undefined;
-      const single = await throughput(loc, Math.min(2000, EVENTS), 1);
-      const grouped = await throughput(loc, EVENTS, 1000, pgPort !== undefined ? { pgPort } : {});
+      const how = {
+        ...(pgPort !== undefined ? { pgPort } : {}),
+        ...(auditWorker !== undefined ? { auditWorker } : {}),
+      };
+      const single = await throughput(loc, Math.min(2000, EVENTS), 1, how);
+      const grouped = await throughput(loc, EVENTS, 1000, how);
       log(
         `| ${name} | ${fmt(single.perSecond)}/s | ${fmt(grouped.perSecond)}/s | ×${(grouped.perSecond / single.perSecond).toFixed(1)} |`,
       );
       perEvent.push([name, grouped]);
-      spread.push([
-        name,
-        await throughput(loc, EVENTS, 1000, { spread: true, ...(pgPort !== undefined ? { pgPort } : {}) }),
-      ]);
+      spread.push([name, await throughput(loc, EVENTS, 1000, { spread: true, ...how })]);
     }
     // Where the time of one event goes, on one core (the writer is one loop on the main thread).
     const sample = items(Math.min(EVENTS, 50_000));
@@ -524,18 +533,25 @@ JSON.stringify per event, the hash chain over those exact bytes (SHA-256; the st
 hashed and verified), and the multi-row INSERTs (SQLite: prepared 50-row statements kept on the
 connection; PostgreSQL: one unnest() INSERT per 2,000 rows, the event texts as one newline-joined
 parameter, and the next batch serialised while the server inserts the current one); the baseline is
-the same writer with batches of one event (one transaction each). The writer is one loop on Node's
-main thread and the database shares the same 2 cores (PostgreSQL's server process does the
-inserting and the index maintenance), so "rest" is mostly the database's own cost per row with the
-indexes the query aim needs: seq (unique), (user, time), (impersonated user, time) over
-impersonated events only, (cluster, time), (time), (audit ID). CPU columns: this process's user+system
-CPU per event (on SQLite that includes the inserts, which better-sqlite3 runs on this thread) and the
+the same writer with batches of one event (one transaction each). SQLite runs twice: with the
+INSERTs on the audit writer thread (the default for a SQLite file: its own connection; the main
+thread serialises and hashes the next batch meanwhile, and the thread checks the chain head inside
+BEGIN IMMEDIATE; started before timing) and with everything on the main thread
+(\`Store.open(loc, { auditWorker: false })\`).
+PostgreSQL's server process does its inserting and index maintenance on the same 2 cores. "rest" is
+mostly the database's own cost per row with the indexes the query aim needs: seq (unique), (user,
+time), (impersonated user, time) over impersonated events only, (cluster, time), (time), (audit ID).
+CPU columns: this process's user+system CPU per event, all threads (on SQLite that includes the
+inserts, and with the writer thread also copying each batch to it: one structured clone) and the
 PostgreSQL server's (all its processes, from /proc). When µs per event is well above the CPU, the
 writer was waiting: for the disk (WAL writes and checkpoints; PostgreSQL's fsync per commit) or for
-a core taken by other work. What limits it on 2 cores: SQLite's insert is synchronous on the writer's
-thread, so JSON, hashing and the insert add up instead of overlapping; the random audit-ID index
-(and with many users the user index) dirties a different page for most events, and every dirty page
-goes to the WAL at each commit. Changes measured 2026-11-28 (interleaved runs on the same loaded
+a core taken by other work. What limits it on 2 cores: the two halves of the SQLite commit overlap
+only when both threads get a core, which a machine shared with other work does not give (load
+average above 2); the thread adds CPU for the copy (about 2 µs to send and 3 µs to receive an event,
+measured with v8.serialize) and one round trip per batch (which is why one commit per event is slower
+through the thread); and the INSERT itself with the random audit-ID index (and with many users the
+user index) dirties a different page for most events, and every dirty page goes to the WAL at each
+commit. Changes measured 2026-11-28 (interleaved runs on the same loaded
 machine, CPU per event, which load disturbs less than time): PostgreSQL, sending the event texts as
 one newline-joined parameter instead of a text[] literal cut this process's CPU from 44-49 to 25-29 µs
 and the server's from 39-40 to 31-37 µs (pg escaped every quote of every event: about 10 µs); the

@@ -16,6 +16,9 @@ import {
 } from "../core/audit/index.js";
 import type { Database } from "./schema.js";
 import { sqliteHandles, type SqliteHandle } from "./dialect.js";
+import { ANCHOR_KEY, ANCHOR_SQL, HEAD_SQL, INSERT_COLUMNS, insertSql, SQLITE_CHUNK } from "./audit-sqlite.js";
+import { AuditWorkerError, type AuditWorkerClient } from "./audit-worker-client.js";
+import type { Head } from "./audit-worker-protocol.js";
 
 type SqliteStatement = ReturnType<SqliteHandle["prepare"]>;
 import { StoreError } from "./errors.js";
@@ -75,14 +78,8 @@ type Eb = ExpressionBuilder<Database, "audit_events">;
 
 /** The lock PostgreSQL writers take so that replicas append to one chain in turn. */
 const PG_CHAIN_LOCK = 7_407_001;
-/** Rows per SQLite multi-row INSERT (21 parameters each, far below SQLite's 32766). */
-const SQLITE_CHUNK = 50;
-const ANCHOR_KEY = "audit.chain.anchor";
-
-/** A chain head with the running total of stored event bytes through it (`bytes_end`). */
-interface Head extends ChainHead {
-  bytes: number;
-}
+/** Tries of one batch against a head that keeps moving (other connections appending) before giving up. */
+const WORKER_TRIES = 5;
 
 /**
  * Audit events, chained by hash (core/audit/chain.ts). `append` is the group commit: one
@@ -90,10 +87,40 @@ interface Head extends ChainHead {
  * several writers never fork the chain. Queries run on indexed columns copied out of each event.
  */
 export class AuditEventRepository {
+  /**
+   * @param worker On SQLite, the writer thread that runs the group commit on its own connection
+   *   (audit-worker.ts); without it the commit runs on this thread.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: "sqlite" | "postgres",
+    readonly worker?: AuditWorkerClient,
   ) {}
+
+  /** Whether SQLite batches go to the writer thread. */
+  get threaded(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /**
+   * Start the writer thread and learn the chain head, so that the first batch waits for neither
+   * (starting the thread costs tens of milliseconds, more from the TypeScript sources).
+   */
+  async warm(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    const run = this.workerTail.then(async () => {
+      const r = await worker.append(undefined, []);
+      if (r.kind === "moved") this.known = r.head;
+    });
+    this.workerTail = run.catch(() => undefined);
+    await run;
+  }
+
+  /** Stop the writer thread (after the batches it holds). */
+  async close(): Promise<void> {
+    await this.worker?.close();
+  }
 
   /**
    * Append a batch in one transaction; returns the new head. Each event is serialised once; those
@@ -115,24 +142,24 @@ export class AuditEventRepository {
   ): Promise<{ head: ChainHead; committed: CommittedAuditEvent[] }> {
     if (items.length === 0) return { head: await this.head(), committed: [] };
     // Serialised and reduced to column values before the transaction: only hashing needs the head.
+    const raw = this.dialect === "sqlite" ? sqliteHandles.get(this.db) : undefined;
+    if (this.worker && raw && !raw.inTransaction) {
+      const worker = this.worker;
+      const run = this.workerTail.then(() => this.appendThreaded(worker, items, next));
+      this.workerTail = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    }
+    // Committed on this thread: what the writer thread's side knows or hashed ahead is stale.
+    this.known = undefined;
+    this.prepared = undefined;
     const rows = items.map((it) => this.takeRow(it));
     const chain = (from: Head): { head: ChainHead; committed: CommittedAuditEvent[] } => {
-      let head: ChainHead = from;
-      let bytes = from.bytes;
-      const committed: CommittedAuditEvent[] = new Array<CommittedAuditEvent>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i] as Row;
-        const link = chainNext(head, r[EVENT]);
-        r[SEQ] = link.seq;
-        r[PREV_HASH] = link.prevHash;
-        r[HASH] = link.hash;
-        r[BYTES_END] = bytes += Buffer.byteLength(r[EVENT]);
-        head = { seq: link.seq, hash: link.hash };
-        committed[i] = { event: (items[i] as AuditAppend).event, json: link.json, seq: link.seq };
-      }
-      return { head, committed };
+      const out = chainRows(items, rows, from, 0);
+      return { head: { seq: out.head.seq, hash: out.head.hash }, committed: out.committed };
     };
-    const raw = this.dialect === "sqlite" ? sqliteHandles.get(this.db) : undefined;
     if (raw && !raw.inTransaction) {
       // SQLite, connection idle: the whole group commit runs synchronously on better-sqlite3 with
       // statements kept prepared (nothing else can run on the connection meanwhile). A Kysely
@@ -173,6 +200,96 @@ export class AuditEventRepository {
     });
   }
 
+  /** Batches to the writer thread go one after another (appendCommitted may be called concurrently). */
+  private workerTail: Promise<void> = Promise.resolve();
+  /** The head after the last batch the writer thread committed, as far as this process knows. */
+  private known: Head | undefined;
+  /** The next batch, serialised and hashed from `from` while the thread inserted the one before. */
+  private prepared: { from: Head; rows: Row[]; values: unknown[] } | undefined;
+  /** The last batch sent to the thread that died before answering, with the head it would make. */
+  private lost: { items: readonly AuditAppend[]; head: Head; committed: CommittedAuditEvent[] } | undefined;
+
+  /**
+   * The group commit on the writer thread: serialise and hash here from the head this process last
+   * committed (or the rows hashed ahead), send the rows, and while the thread inserts them serialise
+   * and hash `next` from the head they will make. The thread checks the head inside its
+   * transaction: if another connection appended meanwhile, nothing is inserted and the batch is
+   * hashed again from the real head. Resolves only after the thread's COMMIT returned.
+   */
+  private async appendThreaded(
+    worker: AuditWorkerClient,
+    batch: readonly AuditAppend[],
+    next: readonly AuditAppend[] | undefined,
+  ): Promise<{ head: ChainHead; committed: CommittedAuditEvent[] }> {
+    let items = batch;
+    let rows = items.map((it) => this.takeRow(it));
+    let done: CommittedAuditEvent[] = [];
+    const { prepared, lost } = this;
+    this.prepared = this.lost = undefined;
+    let from = this.known;
+    for (let attempt = 0; attempt < WORKER_TRIES; attempt++) {
+      if (!from) {
+        const r = await worker.append(undefined, []);
+        if (r.kind !== "moved") throw workerFailure(r);
+        from = r.head;
+        // The thread died after committing the last try but before answering: the writer retries
+        // that batch (first in its queue), whose events are stored already and must not be again.
+        if (lost && sameHead(from, lost.head) && lost.items.every((it, i) => items[i] === it)) {
+          done = lost.committed;
+          items = items.slice(lost.items.length);
+          rows = rows.slice(lost.items.length);
+          if (items.length === 0) return { head: { seq: from.seq, hash: from.hash }, committed: done };
+        }
+      }
+      // Rows hashed ahead from this very head keep their links; the rest are hashed now.
+      let reuse = 0;
+      if (prepared && sameHead(prepared.from, from) && prepared.from.bytes === from.bytes)
+        while (reuse < rows.length && rows[reuse] === prepared.rows[reuse]) reuse++;
+      const out = chainRows(items, rows, from, reuse);
+      // The column values hashed ahead too, when the whole batch is the one prepared.
+      const values =
+        prepared && reuse === rows.length && rows.length === prepared.rows.length
+          ? prepared.values
+          : flatten(rows);
+      const reply = worker.append(from, values);
+      if (attempt === 0 && next && next.length > 0) this.prepareAhead(next, out.head);
+      let r: Awaited<typeof reply>;
+      try {
+        r = await reply;
+      } catch (e) {
+        // No answer (the thread died): the batch may or may not be stored; the next call finds out.
+        this.known = this.prepared = undefined;
+        this.lost = { items, head: out.head, committed: out.committed };
+        throw e;
+      }
+      if (r.kind === "committed") {
+        this.known = out.head;
+        return { head: { seq: out.head.seq, hash: out.head.hash }, committed: [...done, ...out.committed] };
+      }
+      this.prepared = undefined;
+      if (r.kind === "failed") {
+        this.known = undefined;
+        throw workerFailure(r);
+      }
+      from = this.known = r.head;
+    }
+    throw new StoreError(
+      "Unavailable",
+      "audit: the chain head kept moving (other writers); batch not stored",
+    );
+  }
+
+  /** Serialise `next` and hash it from `from`, for the next call (kept only if it starts there). */
+  private prepareAhead(next: readonly AuditAppend[], from: Head): void {
+    const rows = next.map((it) => {
+      let r = this.ahead.get(it);
+      if (!r) this.ahead.set(it, (r = toRow(it)));
+      return r;
+    });
+    chainRows(next, rows, from, 0);
+    this.prepared = { from, rows, values: flatten(rows) };
+  }
+
   /** Multi-row INSERTs of SQLITE_CHUNK rows, then the rest row by row, all kept prepared. */
   private sqliteInsert(raw: SqliteHandle, rows: readonly Row[]): void {
     let i = 0;
@@ -185,13 +302,11 @@ export class AuditEventRepository {
 
   /** The chain head read with prepared statements (the same answer as headIn). */
   private sqliteHead(raw: SqliteHandle): Head {
-    const last = (this.sqliteHeadStmt ??= raw.prepare(
-      "select seq, hash, bytes_end from audit_events order by seq desc limit 1",
-    )).get() as { seq: number | bigint; hash: string; bytes_end: number | bigint | null } | undefined;
+    const last = (this.sqliteHeadStmt ??= raw.prepare(HEAD_SQL)).get() as
+      { seq: number | bigint; hash: string; bytes_end: number | bigint | null } | undefined;
     if (last) return { seq: Number(last.seq), hash: last.hash, bytes: Number(last.bytes_end ?? 0) };
-    const anchor = (this.sqliteAnchorStmt ??= raw.prepare("select value from settings where key = ?")).get([
-      ANCHOR_KEY,
-    ]) as { value: string } | undefined;
+    const anchor = (this.sqliteAnchorStmt ??= raw.prepare(ANCHOR_SQL)).get([ANCHOR_KEY]) as
+      { value: string } | undefined;
     return parseAnchor(anchor?.value);
   }
 
@@ -350,8 +465,7 @@ export class AuditEventRepository {
   private sqliteAnchorStmt: SqliteStatement | undefined;
 
   private insertText(n: number): string {
-    const row = `(${INSERT_COLUMNS.map(() => "?").join(", ")})`;
-    return `insert into audit_events (${INSERT_COLUMNS.join(", ")}) values ${Array.from({ length: n }, () => row).join(", ")}`;
+    return insertSql(n);
   }
 
   private conditions(eb: Eb, f: AuditFilter): Expression<SqlBool>[] {
@@ -500,6 +614,51 @@ async function oldestLinks(
   });
 }
 
+/**
+ * Hash rows (serialised already) into the chain after `from`, setting each row's seq, hashes and
+ * running byte total; rows before `start` were hashed already and are taken as they are.
+ */
+function chainRows(
+  items: readonly AuditAppend[],
+  rows: readonly Row[],
+  from: Head,
+  start: number,
+): { head: Head; committed: CommittedAuditEvent[] } {
+  const committed = new Array<CommittedAuditEvent>(rows.length);
+  let head = from;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as Row;
+    if (i >= start) {
+      const link = chainNext(head, r[EVENT]);
+      r[SEQ] = link.seq;
+      r[PREV_HASH] = link.prevHash;
+      r[HASH] = link.hash;
+      r[BYTES_END] = head.bytes + Buffer.byteLength(r[EVENT]);
+    }
+    head = { seq: r[SEQ], hash: r[HASH], bytes: r[BYTES_END] };
+    committed[i] = { event: (items[i] as AuditAppend).event, json: r[EVENT], seq: r[SEQ] };
+  }
+  return { head, committed };
+}
+
+/** The rows' column values, row after row: what the writer thread binds (a loop: Array.flat is slower). */
+function flatten(rows: readonly Row[]): unknown[] {
+  const out = new Array<unknown>(rows.length * INSERT_COLUMNS.length);
+  let o = 0;
+  for (const r of rows) for (const v of r) out[o++] = v;
+  return out;
+}
+
+function sameHead(a: ChainHead, b: ChainHead): boolean {
+  return a.seq === b.seq && a.hash === b.hash;
+}
+
+function workerFailure(r: { kind: string; message?: string; code?: string }): Error {
+  return r.kind === "failed"
+    ? new AuditWorkerError(r.message ?? "", r.code ?? "")
+    : new AuditWorkerError(`unexpected answer from the audit writer thread: ${r.kind}`, "PROTOCOL");
+}
+
 /** The INSERT's column values of one event, in INSERT_COLUMNS order; seq and hashes set later. */
 type Row = [
   seq: number,
@@ -561,30 +720,6 @@ function toRow(it: AuditAppend): Row {
     0,
   ];
 }
-
-const INSERT_COLUMNS = [
-  "seq",
-  "prev_hash",
-  "hash",
-  "source",
-  "audit_id",
-  "stage",
-  "ts",
-  "cluster",
-  "username",
-  "impersonated_user",
-  "groups",
-  "verb",
-  "api_group",
-  "resource",
-  "namespace",
-  "name",
-  "code",
-  "decision",
-  "impact",
-  "event",
-  "bytes_end",
-] as const;
 
 /** PostgreSQL types of INSERT_COLUMNS, for the unnest() casts. */
 const PG_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from "kysely";
 import type { Database } from "./schema.js";
 
 /** Where the store lives: the embedded SQLite file, or a PostgreSQL server (for several replicas). */
@@ -60,7 +60,7 @@ export function openKysely(loc: DatabaseLocation): Kysely<Database> {
       sqlite.pragma("synchronous = NORMAL");
       sqlite.pragma("busy_timeout = 5000");
       sqlite.pragma("foreign_keys = ON");
-      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
       sqliteHandles.set(db, sqlite);
       return db;
     }
@@ -77,5 +77,21 @@ export function openKysely(loc: DatabaseLocation): Kysely<Database> {
       });
       return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     }
+  }
+}
+
+/**
+ * SQLite with every Kysely transaction begun IMMEDIATE (the write lock at BEGIN, waiting up to
+ * busy_timeout). The audit writer thread commits on its own connection to the same file: a
+ * deferred transaction that read before one of its commits could then not write at all (WAL
+ * answers SQLITE_BUSY at once instead of waiting, as its snapshot is stale).
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
   }
 }

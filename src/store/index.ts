@@ -1,4 +1,4 @@
-export { Store, describe as describeLocation } from "./store.js";
+export { Store, describe as describeLocation, type StoreOptions } from "./store.js";
 export { parseDatabaseUrl, redactUrl, type DatabaseLocation } from "./dialect.js";
 export { StoreError, type StoreErrorCode } from "./errors.js";
 export type { UserRecord, Page } from "./users.js";

@@ -1,0 +1,199 @@
+/**
+ * The SQLite audit writer thread (src/store/audit-worker.ts): batches committed on its own
+ * connection, a chain head moved by another connection detected and re-hashed, a thread that dies
+ * mid-batch costing neither an event nor a duplicate, and closing (or not closing) the store never
+ * leaving the process hanging.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { Store, type AuditAppend } from "../../src/store/index.js";
+import {
+  AuditWriter,
+  AuditUnavailableError,
+  createAuditMetrics,
+  verifyStoredChain,
+} from "../../src/audit/index.js";
+import { alice, bob, gatewayEvent } from "./events.js";
+
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+const silent = pino({ level: "silent" });
+
+function sample(n: number, from = 0): AuditAppend[] {
+  return Array.from({ length: n }, (_, k) => ({
+    source: "gateway" as const,
+    cluster: "c1",
+    event: gatewayEvent({
+      auditID: `w-${from + k}`,
+      uri: `/api/v1/namespaces/ns/configmaps/cm-${from + k}`,
+      user: (from + k) % 2 ? alice : bob,
+      at: T0 + (from + k) * 1000,
+    }),
+  }));
+}
+
+const dbPath = (): string => join(mkdtempSync(join(tmpdir(), "gh-audit-worker-")), "gatehouse.db");
+const auditIDs = async (s: Store): Promise<string[]> =>
+  (await s.db.selectFrom("audit_events").select("audit_id").orderBy("seq").execute()).map((r) => r.audit_id);
+
+const open: Store[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+async function store(path: string, auditWorker: boolean): Promise<Store> {
+  const s = await Store.open({ kind: "sqlite", path }, { auditWorker });
+  open.push(s);
+  return s;
+}
+
+describe("the SQLite audit writer thread", () => {
+  it("is used by default unless turned off, and stores what the in-thread path stores", async () => {
+    const threaded = await store(dbPath(), true);
+    const inThread = await store(dbPath(), false);
+    expect(threaded.audit.threaded).toBe(true);
+    expect(inThread.audit.threaded).toBe(false);
+    const byDefault = await Store.open({ kind: "sqlite", path: dbPath() });
+    open.push(byDefault);
+    expect(byDefault.audit.threaded).toBe(true);
+    const a = await threaded.audit.appendCommitted(sample(130), sample(7, 130));
+    const b = await inThread.audit.appendCommitted(sample(130));
+    expect(a.head).toEqual(b.head);
+    expect(a.committed.map((c) => c.json)).toEqual(b.committed.map((c) => c.json));
+    const rows = async (s: Store) => s.db.selectFrom("audit_events").selectAll().orderBy("seq").execute();
+    expect((await rows(threaded)).map(({ id: _, ...r }) => r)).toEqual(
+      (await rows(inThread)).map(({ id: _, ...r }) => r),
+    );
+    // The batch hashed ahead (`next`) is stored as the next batch, after the first.
+    await threaded.audit.append(sample(7, 130));
+    await inThread.audit.append(sample(7, 130));
+    expect(await threaded.audit.head()).toEqual(await inThread.audit.head());
+    expect(await threaded.audit.storedBytes()).toBe(await inThread.audit.storedBytes());
+    expect(await verifyStoredChain(threaded.audit)).toMatchObject({ ok: true, count: 137 });
+  });
+
+  it("re-hashes a batch from the real head when another connection appended since", async () => {
+    const path = dbPath();
+    const threaded = await store(path, true);
+    const other = await store(path, false);
+    await threaded.audit.append(sample(3));
+    // Another connection to the same file moves the head under the thread's feet.
+    await other.audit.append(sample(2, 3));
+    await threaded.audit.append(sample(4, 5));
+    await other.audit.append(sample(1, 9));
+    const head = await threaded.audit.append(sample(2, 10));
+    expect(head.seq).toBe(11);
+    expect(await auditIDs(threaded)).toEqual(Array.from({ length: 12 }, (_, i) => `w-${i}`));
+    expect(await verifyStoredChain(threaded.audit)).toMatchObject({ ok: true, count: 12, head });
+    expect(await threaded.audit.storedBytes()).toBe(
+      (await threaded.db.selectFrom("audit_events").select("event").execute()).reduce(
+        (a, r) => a + Buffer.byteLength(r.event),
+        0,
+      ),
+    );
+  });
+
+  it("loses and duplicates nothing when the thread dies in the middle of batches", async () => {
+    const s = await store(dbPath(), true);
+    const writer = new AuditWriter(s.audit, {
+      maxQueue: 10_000,
+      maxBatch: 40,
+      log: silent,
+      metrics: createAuditMetrics(new Registry()),
+      retryMs: { first: 1, max: 5 },
+    });
+    await s.audit.append(sample(1));
+    const results: Promise<unknown>[] = [];
+    let failed = 0;
+    for (let round = 0; round < 5; round++) {
+      for (const it of sample(60, 1 + round * 60))
+        results.push(
+          writer.enqueueDurable(it).catch((e: unknown) => {
+            expect(e).toBeInstanceOf(AuditUnavailableError);
+            failed++;
+          }),
+        );
+      // Let a batch reach the thread, then kill it (before or after its COMMIT: either must hold).
+      await new Promise((r) => setImmediate(r));
+      await s.audit.worker?.terminate();
+    }
+    await Promise.all(results);
+    await writer.flush();
+    expect(await auditIDs(s)).toEqual(Array.from({ length: 301 }, (_, i) => `w-${i}`));
+    expect(await verifyStoredChain(s.audit)).toMatchObject({ ok: true, count: 301 });
+    expect(failed).toBeGreaterThan(0);
+    await writer.close();
+  });
+
+  it("keeps every acknowledged event when the process is killed with SIGKILL mid-stream", async () => {
+    const path = dbPath();
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("./worker-crash-child.ts", import.meta.url).pathname],
+      { cwd: new URL("../..", import.meta.url).pathname, env: { ...process.env, GH_DB: path } },
+    );
+    const acked: string[] = [];
+    let buf = "";
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_, sig) => r(sig)));
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split("\n");
+        buf = lines.pop() ?? "";
+        for (const l of lines) if (l.startsWith("ACK ")) acked.push(l.slice(4));
+        if (acked.length >= 3000 && !child.killed) {
+          child.kill("SIGKILL");
+          resolve();
+        }
+      }),
+    );
+    expect(await exited).toBe("SIGKILL");
+    expect(stderr).toBe("");
+    const s = await store(path, false);
+    const stored = await auditIDs(s);
+    expect(new Set(stored).size).toBe(stored.length);
+    const have = new Set(stored);
+    expect(acked.filter((id) => !have.has(id))).toEqual([]);
+    expect(await verifyStoredChain(s.audit)).toMatchObject({ ok: true, count: stored.length });
+  });
+
+  it("refuses batches after the store is closed", async () => {
+    const s = await Store.open({ kind: "sqlite", path: dbPath() }, { auditWorker: true });
+    await s.audit.append(sample(2));
+    await s.close();
+    await expect(s.audit.append(sample(1, 2))).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it.each([
+    ["closes the store", "await s.close();"],
+    ["leaves the store open", ""],
+  ])("lets the process exit on its own when it %s", (_, closing) => {
+    const path = dbPath();
+    const script = join(mkdtempSync(join(tmpdir(), "gh-audit-worker-")), "exit.mts");
+    const src = new URL("../../src/store/index.ts", import.meta.url).href;
+    const events = new URL("./events.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { Store } from ${JSON.stringify(src)};
+import { alice, gatewayEvent } from ${JSON.stringify(events)};
+const s = await Store.open({ kind: "sqlite", path: ${JSON.stringify(path)} }, { auditWorker: true });
+const head = await s.audit.append([{ source: "gateway", cluster: "c1", event: gatewayEvent({ auditID: "x", uri: "/api/v1/pods", user: alice, at: 0 }) }]);
+console.log("HEAD", head.seq, s.audit.threaded);
+${closing}
+`,
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], {
+      cwd: new URL("../..", import.meta.url).pathname,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("HEAD 0 true\n");
+    expect(r.status).toBe(0);
+  });
+});
