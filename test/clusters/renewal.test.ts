@@ -61,6 +61,22 @@ describe(
     };
     const keyRing = () => loadKeyRing(gh.config.encryptionKeys);
     /** Health checks with renewal as another replica runs them, with the clock stopped at `at`. */
+    /** `cluster add NAME` with the harness admin kubeconfig and a 10-minute token; must succeed quietly. */
+    const bootstrap = async (...extra: string[]) => {
+      const r = await gh.cli([
+        "cluster",
+        "add",
+        NAME,
+        "--kubeconfig",
+        cluster.kubeconfigPath,
+        "--token-expiration",
+        "10m",
+        ...extra,
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      return r;
+    };
     const renewals: [string, string][] = [];
     const checker = (at: number, log: Logger = pino({ level: "silent" })) =>
       startHealthChecks(gh.registry(), gh.gh.store, {
@@ -107,19 +123,7 @@ describe(
     };
 
     it("bootstraps a Role that lets the service account create tokens of itself, and records the lifetime", async () => {
-      const r = await gh.cli([
-        "cluster",
-        "add",
-        NAME,
-        "--kubeconfig",
-        cluster.kubeconfigPath,
-        "--token-expiration",
-        "10m",
-        "--label",
-        "env=ci",
-      ]);
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
+      const r = await bootstrap("--label", "env=ci");
       expect(r.stdout).toContain("role/gatehouse:token-renewer created");
       expect(r.stdout).toContain("rolebinding/gatehouse:token-renewer created");
 
@@ -344,18 +348,7 @@ describe(
       expect(plain.stderr).toContain(
         `cluster "${NAME}" already exists in Gatehouse; remove it first, or bootstrap it again with --replace`,
       );
-      const r = await gh.cli([
-        "cluster",
-        "add",
-        NAME,
-        "--kubeconfig",
-        cluster.kubeconfigPath,
-        "--token-expiration",
-        "10m",
-        "--replace",
-      ]);
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
+      const r = await bootstrap("--replace");
       expect(r.stdout).toContain("role/gatehouse:token-renewer created");
       expect(r.stdout).toContain("rolebinding/gatehouse:token-renewer created");
       expect(r.stdout).toContain("serviceaccount/gatehouse-gateway unchanged");
