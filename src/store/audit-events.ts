@@ -206,8 +206,18 @@ export class AuditEventRepository {
   private known: Head | undefined;
   /** The next batch, serialised and hashed from `from` while the thread inserted the one before. */
   private prepared: { from: Head; rows: Row[]; values: unknown[] } | undefined;
-  /** The last batch sent to the thread that died before answering, with the head it would make. */
-  private lost: { items: readonly AuditAppend[]; head: Head; committed: CommittedAuditEvent[] } | undefined;
+  /**
+   * A batch sent to the thread that died before answering: it may or may not be stored. `items` is
+   * the batch as the writer gave it; each mark is a prefix of it that a dead thread may have
+   * committed (a retry that found the first part stored sends only the rest), with the link its
+   * last event would have. Kept until a later call has looked in the file.
+   */
+  private lost:
+    | {
+        items: readonly AuditAppend[];
+        marks: { n: number; head: Head; committed: CommittedAuditEvent[] }[];
+      }
+    | undefined;
 
   /**
    * The group commit on the writer thread: serialise and hash here from the head this process last
@@ -224,22 +234,32 @@ export class AuditEventRepository {
     let items = batch;
     let rows = items.map((it) => this.takeRow(it));
     let done: CommittedAuditEvent[] = [];
-    const { prepared, lost } = this;
-    this.prepared = this.lost = undefined;
+    const { prepared } = this;
+    this.prepared = undefined;
     let from = this.known;
+    if (this.lost) {
+      // A thread died before answering for a batch: the writer retries it first in its queue, so
+      // this batch starts with it. Whatever part of it is in the file must not be stored again. The
+      // link is looked up itself, not compared with the head: another connection may have appended
+      // after it. The stored part stays marked until this call succeeds (it may fail too).
+      const stored = this.storedMark(this.lost, batch);
+      this.lost = { items: batch, marks: stored ? [stored] : [] };
+      from = undefined;
+      if (stored) {
+        done = stored.committed;
+        items = items.slice(stored.n);
+        rows = rows.slice(stored.n);
+        if (items.length === 0) {
+          this.lost = undefined;
+          return { head: { seq: stored.head.seq, hash: stored.head.hash }, committed: done };
+        }
+      }
+    }
     for (let attempt = 0; attempt < WORKER_TRIES; attempt++) {
       if (!from) {
         const r = await worker.append(undefined, []);
         if (r.kind !== "moved") throw workerFailure(r);
         from = r.head;
-        // The thread died after committing the last try but before answering: the writer retries
-        // that batch (first in its queue), whose events are stored already and must not be again.
-        if (lost && sameHead(from, lost.head) && lost.items.every((it, i) => items[i] === it)) {
-          done = lost.committed;
-          items = items.slice(lost.items.length);
-          rows = rows.slice(lost.items.length);
-          if (items.length === 0) return { head: { seq: from.seq, hash: from.hash }, committed: done };
-        }
       }
       // Rows hashed ahead from this very head keep their links; the rest are hashed now.
       let reuse = 0;
@@ -259,11 +279,13 @@ export class AuditEventRepository {
       } catch (e) {
         // No answer (the thread died): the batch may or may not be stored; the next call finds out.
         this.known = this.prepared = undefined;
-        this.lost = { items, head: out.head, committed: out.committed };
+        const mark = { n: batch.length, head: out.head, committed: [...done, ...out.committed] };
+        this.lost = { items: batch, marks: [...(this.lost?.items === batch ? this.lost.marks : []), mark] };
         throw e;
       }
       if (r.kind === "committed") {
         this.known = out.head;
+        this.lost = undefined;
         return { head: { seq: out.head.seq, hash: out.head.hash }, committed: [...done, ...out.committed] };
       }
       this.prepared = undefined;
@@ -277,6 +299,27 @@ export class AuditEventRepository {
       "Unavailable",
       "audit: the chain head kept moving (other writers); batch not stored",
     );
+  }
+
+  /**
+   * The longest mark of a lost batch whose last link is in the file, if `batch` starts with that
+   * part of it. Read on this thread's own connection: the dead thread's COMMIT either happened or
+   * rolled back, and a committed one is visible here. A failed read keeps `lost` for the next call.
+   */
+  private storedMark(
+    lost: NonNullable<AuditEventRepository["lost"]>,
+    batch: readonly AuditAppend[],
+  ): { n: number; head: Head; committed: CommittedAuditEvent[] } | undefined {
+    const raw = sqliteHandles.get(this.db);
+    if (!raw) return undefined;
+    for (const mark of [...lost.marks].sort((a, b) => b.n - a.n)) {
+      if (mark.n > batch.length || !lost.items.slice(0, mark.n).every((it, i) => batch[i] === it)) continue;
+      const row = (this.linkStmt ??= raw.prepare("select hash from audit_events where seq = ?")).get([
+        mark.head.seq,
+      ]) as { hash: string } | undefined;
+      if (row?.hash === mark.head.hash) return mark;
+    }
+    return undefined;
   }
 
   /** Serialise `next` and hash it from `from`, for the next call (kept only if it starts there). */
@@ -462,6 +505,7 @@ export class AuditEventRepository {
   private sqliteMany: SqliteStatement | undefined;
   private sqliteOne: SqliteStatement | undefined;
   private sqliteHeadStmt: SqliteStatement | undefined;
+  private linkStmt: SqliteStatement | undefined;
   private sqliteAnchorStmt: SqliteStatement | undefined;
 
   private insertText(n: number): string {
