@@ -2,11 +2,11 @@ import { createSecureServer, constants as h2, type Http2SecureServer, type Http2
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { AuditNotes, Handler, RequestContext } from "./context.js";
 import type { UserInfo } from "../core/k8s/index.js";
+import { RequestIds } from "./request-id.js";
 
 export interface HttpsOptions {
   host: string;
@@ -71,6 +71,7 @@ export async function listen(
     ...({ maxHeaderSize, requestTimeout: 0, headersTimeout: 30_000 } as object),
   });
   const stats: Record<string, number> = {};
+  const ids = new RequestIds();
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     stats[req.httpVersion] = (stats[req.httpVersion] ?? 0) + 1;
     dispatch(req, res, undefined);
@@ -111,7 +112,7 @@ export async function listen(
   ): void {
     const raw = req.url ?? "/";
     const q = raw.indexOf("?");
-    const ctx = new Context(req, res, q < 0 ? raw : raw.slice(0, q), now(), log, upgrade);
+    const ctx = new Context(ids.next(), req, res, q < 0 ? raw : raw.slice(0, q), now(), log, upgrade);
     res.setHeader("Audit-Id", ctx.requestId);
     handler(ctx).catch((e: unknown) => {
       ctx.log.error({ err: e }, "unhandled error in pipeline");
@@ -189,7 +190,6 @@ function guardSession(session: Http2Session, log: Logger): void {
  * the rest of the context together).
  */
 class Context implements RequestContext {
-  readonly requestId = randomUUID();
   route = "unmatched";
   user?: UserInfo;
   audit?: AuditNotes;
@@ -198,6 +198,7 @@ class Context implements RequestContext {
   readonly upgrade?: { socket: Duplex; head: Buffer };
 
   constructor(
+    readonly requestId: string,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly rawPath: string,

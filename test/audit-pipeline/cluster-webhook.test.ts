@@ -163,6 +163,8 @@ describe("cluster audit webhooks: each cluster's own events in the Gatehouse sto
     const [gateway] = await query("source=gateway&user=alice&verb=create&name=linked&stage=ResponseComplete");
     expect(gateway).toBeDefined();
     const auditID = (gateway as Event).auditID;
+    // Gatehouse makes time-ordered IDs (UUIDv7); the cluster takes them as they are.
+    expect(auditID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     let fromCluster: Event[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
