@@ -48,6 +48,12 @@ export interface AuditSettings {
   logFile?: LogSinkOptions;
   /** How many failed-authentication events are recorded per source IP and in all (flood guard). */
   unauthenticated?: UnauthenticatedLimits;
+  /**
+   * On a SQLite file, run the audit INSERTs on a writer thread with its own connection (the
+   * default; src/store/audit-worker.ts). Off, everything runs on the main thread, which is faster
+   * when other work keeps both cores busy (bench/RESULTS.md). PostgreSQL has no thread either way.
+   */
+  writerThread: boolean;
 }
 
 /** Replicas see each other's AuditPolicy changes within this interval. */
@@ -63,6 +69,7 @@ export const DEFAULT_AUDIT_SETTINGS: AuditSettings = Object.freeze({
   maxBatch: 1000,
   maxEventBytes: DEFAULT_MAX_EVENT_SIZE,
   retention: { intervalMs: 60_000 },
+  writerThread: true,
 }) as AuditSettings;
 
 export interface AuditPipeline {

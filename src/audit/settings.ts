@@ -27,7 +27,8 @@ export type AuditSettingKey =
   | "auditLogMaxBackup"
   | "auditUnauthenticatedPerSource"
   | "auditUnauthenticatedBurst"
-  | "auditUnauthenticatedGlobal";
+  | "auditUnauthenticatedGlobal"
+  | "auditWriterThread";
 
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** Size suffixes as Kubernetes quantities write them: decimal (k, M, G, T) and binary (Ki, Mi, Gi, Ti). */
@@ -159,6 +160,13 @@ export function resolveAuditSettings(get: Get, problems: string[]): AuditSetting
         maxBackups: whole("auditLogMaxBackup", 0),
       };
     }
+  }
+  const thread = get("auditWriterThread")?.value;
+  if (thread !== undefined) {
+    if (thread === true || thread === "true") out.writerThread = true;
+    else if (thread === false || thread === "false") out.writerThread = false;
+    else
+      problems.push(`${where("auditWriterThread")}: expected true or false, got ${JSON.stringify(thread)}`);
   }
   const guard = unauthenticatedLimits(get, where, problems);
   if (guard) out.unauthenticated = guard;

@@ -36,6 +36,7 @@ const FILE_KEYS: Readonly<Record<string, keyof RawSettings>> = {
   auditUnauthenticatedPerSource: "auditUnauthenticatedPerSource",
   auditUnauthenticatedBurst: "auditUnauthenticatedBurst",
   auditUnauthenticatedGlobal: "auditUnauthenticatedGlobal",
+  auditWriterThread: "auditWriterThread",
   issuerUrl: "issuerUrl",
   accessTokenTtl: "accessTokenTtl",
   refreshTokenIdleTtl: "refreshTokenIdleTtl",

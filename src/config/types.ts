@@ -54,6 +54,7 @@ export interface RawSettings {
   auditUnauthenticatedPerSource?: unknown;
   auditUnauthenticatedBurst?: unknown;
   auditUnauthenticatedGlobal?: unknown;
+  auditWriterThread?: unknown;
   issuerUrl?: unknown;
   accessTokenTtl?: unknown;
   refreshTokenIdleTtl?: unknown;
@@ -94,6 +95,7 @@ export const ENV: Readonly<Record<keyof RawSettings, string>> = {
   auditUnauthenticatedPerSource: "GATEHOUSE_AUDIT_UNAUTHENTICATED_PER_SOURCE",
   auditUnauthenticatedBurst: "GATEHOUSE_AUDIT_UNAUTHENTICATED_BURST",
   auditUnauthenticatedGlobal: "GATEHOUSE_AUDIT_UNAUTHENTICATED_GLOBAL",
+  auditWriterThread: "GATEHOUSE_AUDIT_WRITER_THREAD",
   issuerUrl: "GATEHOUSE_ISSUER_URL",
   accessTokenTtl: "GATEHOUSE_ACCESS_TOKEN_TTL",
   refreshTokenIdleTtl: "GATEHOUSE_REFRESH_TOKEN_IDLE_TTL",

@@ -118,7 +118,7 @@ export async function startGatehouse(
   ensureWritableDir(config.dataDir);
   let store: Store;
   try {
-    store = await Store.open(config.database);
+    store = await Store.open(config.database, { auditWorker: auditSettings.writerThread });
   } catch (e) {
     throw new StartupError(
       `cannot use the store: ${(e as Error).message}`,

@@ -18,6 +18,14 @@ import {
   createAuditMetrics,
   verifyStoredChain,
 } from "../../src/audit/index.js";
+import {
+  ConfigError,
+  parseConfigFile,
+  resolveConfig,
+  settingsFromEnv,
+  type RawSettings,
+} from "../../src/config/index.js";
+import { startGatehouse } from "../../src/server/app.js";
 import { alice, bob, gatewayEvent } from "./events.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -258,5 +266,50 @@ ${closing}
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("HEAD 0 true\n");
     expect(r.status).toBe(0);
+  });
+});
+
+describe("the writer-thread setting (--audit-writer-thread)", () => {
+  const dataDir = (): string => mkdtempSync(join(tmpdir(), "gh-audit-thread-"));
+  const config = (settings: RawSettings) =>
+    resolveConfig([{ name: "flags", settings: { listen: "127.0.0.1:0", dataDir: dataDir(), ...settings } }]);
+
+  it("is on by default, read from a flag, the environment or a config file, and the server follows it", async () => {
+    expect(config({}).audit.writerThread).toBe(true);
+    expect(config({ auditWriterThread: "false" }).audit.writerThread).toBe(false);
+    expect(config({ auditWriterThread: "true" }).audit.writerThread).toBe(true);
+    expect(config(settingsFromEnv({ GATEHOUSE_AUDIT_WRITER_THREAD: "false" })).audit.writerThread).toBe(
+      false,
+    );
+    const file = parseConfigFile(
+      "apiVersion: gatehouse.io/v1alpha1\nkind: ServerConfig\nauditWriterThread: false\n",
+      "gatehouse.yaml",
+    );
+    expect(config(file).audit.writerThread).toBe(false);
+    const fx = { log: silent, now: () => Date.now(), onAdminPassword: () => undefined };
+    for (const [settings, threaded] of [
+      [{ auditWriterThread: "false" }, false],
+      [{}, true],
+    ] as const) {
+      const gh = await startGatehouse(config(settings), fx);
+      try {
+        expect(gh.store.audit.threaded).toBe(threaded);
+      } finally {
+        await gh.close();
+      }
+    }
+  });
+
+  it("refuses anything but true or false, naming the setting and where it came from", () => {
+    for (const bad of ["no", "0", "", "yes", 1]) {
+      let err: unknown;
+      try {
+        config({ auditWriterThread: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, String(bad)).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain("auditWriterThread (from flags): expected true or false");
+    }
   });
 });

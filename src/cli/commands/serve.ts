@@ -37,6 +37,7 @@ interface ServeFlags {
   auditUnauthenticatedPerSource?: string;
   auditUnauthenticatedBurst?: string;
   auditUnauthenticatedGlobal?: string;
+  auditWriterThread?: string;
   issuerUrl?: string;
   accessTokenTtl?: string;
   refreshTokenIdleTtl?: string;
@@ -136,6 +137,10 @@ export function registerServe(program: Command, output: Output): void {
       `flood guard: 401 events recorded per second from all addresses together (default 100) [env ${ENV.auditUnauthenticatedGlobal}]`,
     )
     .option(
+      "--audit-writer-thread <true|false>",
+      `on a SQLite file, store audit events from a writer thread with its own connection (default true; false keeps them on the main thread, faster when other work keeps every core busy) [env ${ENV.auditWriterThread}]`,
+    )
+    .option(
       "--log-level <level>",
       `trace|debug|info|warn|error|fatal|silent (default info) [env ${ENV.logLevel}]`,
     )
@@ -221,6 +226,7 @@ export function loadConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ReturnTyp
       f.auditUnauthenticatedBurst = flags.auditUnauthenticatedBurst;
     if (flags.auditUnauthenticatedGlobal !== undefined)
       f.auditUnauthenticatedGlobal = flags.auditUnauthenticatedGlobal;
+    if (flags.auditWriterThread !== undefined) f.auditWriterThread = flags.auditWriterThread;
     if (flags.issuerUrl !== undefined) f.issuerUrl = flags.issuerUrl;
     if (flags.accessTokenTtl !== undefined) f.accessTokenTtl = flags.accessTokenTtl;
     if (flags.refreshTokenIdleTtl !== undefined) f.refreshTokenIdleTtl = flags.refreshTokenIdleTtl;
