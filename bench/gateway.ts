@@ -557,9 +557,12 @@ by ±30 % between runs; the ratios to the floors measured in the same rounds are
   commit's build via \`--main\`, 2026-11-29 00:00Z): HTTP/1.1 2,360 / 2,530 → 2,010 / 1,850 µs per GET, added p50
   +1.57 / +1.73 → +1.38 / +1.37 ms; HTTP/2 2,150 / 2,300 → 2,240 / 2,110 µs (no clear change, not explained: the
   "after" tree also held other work in progress); floor 870-950 µs.
-- **LIST of 5,000 ConfigMaps**: +26 to +52 ms added p50 in today's runs, the previous commit's build alike (+27 ms
-  against +29 ms back to back); the +8 ms measured before was on a quieter machine. 20 samples of a 1.5 MB
-  answer each: this row follows the machine's load more than Gatehouse.
+- **LIST of 5,000 ConfigMaps: the +26 to +52 ms of earlier runs was Nagle's algorithm.** Node's HTTP/2 server does
+  not set TCP_NODELAY on the HTTP/1.1 connections it accepts (https.createServer does), and an https.Agent does not
+  on the sockets it opens, so the last segment of a large answer waited for the peer's delayed ACK (40 ms).
+  Gatehouse now sets it on every connection (test/e2e/gateway-nodelay.test.ts reads the kernel's flag). Before
+  and after, alternated on the same machine (\`--gets 300 --watches 100\`, the previous build via \`--main\`,
+  2026-11-29): +48.2 / +40.2 ms → +5.6 / +7.7 ms added p50.
 - **Memory: the floor is most of the aim.** One client TLS connection holding a streaming response costs a bare
   Node.js server ${memoryFloor.map((m) => `${m.perWatchKB.toFixed(0)} KB`).join(" / ")}; an HTTP/2 stream to the cluster
   adds ≈ 10 KB more in a bare client (measured apart: 22 KB per stream for both ends in one process). Gatehouse's

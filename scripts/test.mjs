@@ -51,6 +51,8 @@ function ensureDebianPackages() {
   // SimpleSAMLphp as the SAML IdP (test/identity-saml, served by "php -S" from test/harness/simplesamlphp.ts).
   if (!existsSync("/usr/share/simplesamlphp/www/saml2/idp/SSOService.php")) needed.push("simplesamlphp");
   if (!have("php")) needed.push("php-cli");
+  // Reads TCP_NODELAY of the gateway's sockets from the kernel (test/harness/tcp-sockets.py).
+  if (!have("python3")) needed.push("python3");
   if (!hasPhpModule("dom")) needed.push("php-xml");
   if (!hasPhpModule("mbstring")) needed.push("php-mbstring");
   if (!have("kubectl")) {

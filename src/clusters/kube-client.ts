@@ -152,6 +152,7 @@ export class KubeClient {
           else resolvePromise(parsed as T);
         });
       });
+      req.setNoDelay(true); // no Nagle wait for a delayed ACK, as every request to a cluster
       req.on("timeout", () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
       req.on("error", (e) => reject(new KubeApiError("network", `${method} ${u.toString()}: ${e.message}`)));
       if (payload) req.write(payload);

@@ -55,6 +55,9 @@ export async function listen(
 ): Promise<RunningServer> {
   const maxHeaderSize = opts.maxHeaderSize ?? 32 * 1024;
   const server: Http2SecureServer = createSecureServer({
+    // No Nagle delay on client connections (https.createServer sets this, http2's server does not):
+    // with it, the last segment of a large answer could wait for the client's delayed ACK (40 ms).
+    noDelay: true,
     cert: opts.certPem,
     key: opts.keyPem,
     minVersion: "TLSv1.2",

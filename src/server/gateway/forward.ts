@@ -50,6 +50,9 @@ export function forward(f: ForwardInput): Promise<void> {
       agent: f.pools.agentFor(f.cluster, f.longRunning),
       servername: url.servername,
     });
+    // No Nagle delay (an Agent's sockets do not get TCP_NODELAY from its options): a body written
+    // after the headers, or the end of an answer, must not wait for the cluster's delayed ACK.
+    up.setNoDelay(true);
     let answered = false;
     const timer = setTimeout(() => {
       if (!answered) up.destroy(new Error(`no response within ${f.responseTimeoutMs} ms`));

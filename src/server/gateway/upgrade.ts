@@ -49,6 +49,8 @@ export function proxyUpgrade(u: UpgradeInput): Promise<void> {
         : {}),
       timeout: u.timeoutMs,
     });
+    // Keystrokes and port-forward frames are small writes: none may wait for a delayed ACK.
+    up.setNoDelay(true);
     const done = (): void => resolve();
     up.on("timeout", () => up.destroy(new Error(`no response within ${u.timeoutMs} ms`)));
     up.on("upgrade", (upRes, upSocket, upHead) => {

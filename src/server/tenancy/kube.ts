@@ -89,7 +89,7 @@ function send(
   if (t.token) headers["Authorization"] = `Bearer ${t.token}`;
   if (t.controllerUser) headers["Impersonate-User"] = t.controllerUser;
   const mod = url.protocol === "http:" ? http : https;
-  return mod.request(
+  const req = mod.request(
     url,
     {
       method,
@@ -105,4 +105,6 @@ function send(
     },
     onResponse,
   );
+  req.setNoDelay(true); // as every request to a cluster (gateway/forward.ts)
+  return req;
 }
