@@ -9,27 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { startClusters, type TestCluster } from "../harness/clusters.js";
+import { tcpConnections as connections } from "../harness/tcp-sockets.js";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-setup.js";
-
-interface Conn {
-  localPort: number;
-  remotePort: number;
-  noDelay: boolean;
-}
-
-function connections(): Conn[] {
-  const r = spawnSync(
-    "python3",
-    [new URL("../harness/tcp-sockets.py", import.meta.url).pathname, String(process.pid)],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (r.status !== 0) throw new Error(`tcp-sockets.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Conn[];
-}
 
 describe("TCP_NODELAY on the gateway's connections", { timeout: 120_000 }, () => {
   let clusters: TestCluster[];

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startClusters, type TestCluster } from "../harness/clusters.js";
 import { KWOK_APISERVER_ARGS, runPod, startKwok, type KwokNode } from "../harness/kwok.js";
 import { freePort } from "../harness/ports.js";
+import { tcpConnections } from "../harness/tcp-sockets.js";
 import { kubectl } from "./kubectl.js";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-setup.js";
 
@@ -107,6 +108,14 @@ describe("streams through the gateway: exec, port-forward, logs -f and cp over S
         expect(out).toContain(`Forwarding from 127.0.0.1:${local} -> 7777`);
         expect(await roundTrip(local, `ping over ${protocol}\n`)).toBe(`ping over ${protocol}\n`);
         expect(await roundTrip(local, "a second connection\n")).toBe("a second connection\n");
+        // The tunnel's two legs carry small frames: neither may wait for a delayed ACK (Nagle).
+        const gatehousePort = Number(new URL(fx.gh.url).port);
+        const clusterPort = Number(new URL(cluster.url).port);
+        const conns = tcpConnections();
+        const legs = conns.filter((c) => c.localPort === gatehousePort || c.remotePort === clusterPort);
+        expect(legs.some((c) => c.localPort === gatehousePort)).toBe(true);
+        expect(legs.some((c) => c.remotePort === clusterPort)).toBe(true);
+        expect(legs.filter((c) => !c.noDelay)).toEqual([]);
       } finally {
         pf.kill();
       }
