@@ -11,8 +11,9 @@ const STRIDE = 10;
  * UUIDv4s cost a page split or a cold page read per insert once the index outgrows the cache).
  *
  * Within one millisecond the 12 bits after the version count up from a random start (RFC 9562
- * §6.2, method 1), so the IDs one process makes are strictly increasing; when the count runs out
- * or the clock steps back, the timestamp moves on from the last one used. 62 bits stay random.
+ * §6.2, method 1), so the IDs one process makes are strictly increasing. When the clock steps
+ * back, the last timestamp used is kept and the count goes on; when the count runs out, the
+ * timestamp moves on by one millisecond. 62 bits stay random.
  */
 export class RequestIds {
   private readonly pool = Buffer.alloc(STRIDE * 512);

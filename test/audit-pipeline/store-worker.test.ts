@@ -58,6 +58,17 @@ async function store(path: string, auditWorker: boolean): Promise<Store> {
   return s;
 }
 
+/** A durable writer over the store that retries failed batches quickly (the thread is killed on purpose). */
+function retryingWriter(s: Store, maxBatch: number, retryMs: { first: number; max: number }): AuditWriter {
+  return new AuditWriter(s.audit, {
+    maxQueue: 10_000,
+    maxBatch,
+    log: silent,
+    metrics: createAuditMetrics(new Registry()),
+    retryMs,
+  });
+}
+
 describe("the SQLite audit writer thread", () => {
   it("is used by default unless turned off, and stores what the in-thread path stores", async () => {
     const threaded = await store(dbPath(), true);
@@ -106,13 +117,7 @@ describe("the SQLite audit writer thread", () => {
 
   it("loses and duplicates nothing when the thread dies in the middle of batches", async () => {
     const s = await store(dbPath(), true);
-    const writer = new AuditWriter(s.audit, {
-      maxQueue: 10_000,
-      maxBatch: 40,
-      log: silent,
-      metrics: createAuditMetrics(new Registry()),
-      retryMs: { first: 1, max: 5 },
-    });
+    const writer = retryingWriter(s, 40, { first: 1, max: 5 });
     await s.audit.append(sample(1));
     const results: Promise<unknown>[] = [];
     let failed = 0;
@@ -140,13 +145,7 @@ describe("the SQLite audit writer thread", () => {
     const path = dbPath();
     const s = await store(path, true);
     const other = await store(path, false);
-    const writer = new AuditWriter(s.audit, {
-      maxQueue: 10_000,
-      maxBatch: 25,
-      log: silent,
-      metrics: createAuditMetrics(new Registry()),
-      retryMs: { first: 0, max: 1 },
-    });
+    const writer = retryingWriter(s, 25, { first: 0, max: 1 });
     // A fixed pseudo-random schedule (xorshift), so that a failure can be replayed.
     let x = 0x9e3779b9;
     const rand = (n: number): number => {
