@@ -136,7 +136,10 @@ describe("tenant self-service through the gateway: watch, dry runs, reading your
       metadata: { name: "beta" },
       spec: { owners: [{ kind: "User", name: "bob" }], clusters: { names: ["cluster-1"] } },
     });
-    for (const [who, ns] of [[alice, "acme-web"], [bob, "beta-one"]] as const) {
+    for (const [who, ns] of [
+      [alice, "acme-web"],
+      [bob, "beta-one"],
+    ] as const) {
       const made = await k(who, "create", "namespace", ns);
       expect(made.code, made.stderr).toBe(0);
     }
