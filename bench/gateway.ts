@@ -8,7 +8,7 @@
  */
 import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     /** Run Gatehouse under `node --cpu-prof --cpu-prof-dir=DIR` (written when it exits). */
     "cpu-prof": { type: "string" },
+    /** Write a heap snapshot of Gatehouse into DIR at each memory step (node --heapsnapshot-signal). */
+    "heap-snapshot": { type: "string" },
     /** Another build of the CLI to measure (default: dist/src/cli/main.js). */
     main: { type: "string" },
     /** More `gatehouse serve` flags, e.g. --serve-arg=--audit-policy-file=none.yaml (repeatable). */
@@ -126,6 +128,9 @@ if (!cluster) throw new Error("no cluster");
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-bench-"));
 const gh = await startServe([
   ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : []),
+  ...(values["heap-snapshot"]
+    ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${values["heap-snapshot"]}`]
+    : []),
   values.main ?? fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url)),
   ...["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"],
   ...(values["serve-arg"] ?? []),
@@ -390,6 +395,19 @@ async function heapUsedMiB(): Promise<number> {
   const m = /^gatehouse_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
   return Number(m?.[1]) / 1024 / 1024;
 }
+/** Signal Gatehouse to write a heap snapshot (after a full GC) and wait until the file is complete. */
+async function heapSnapshot(dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(ghPid, "SIGUSR2");
+  for (let size = -1; ; ) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (!file) continue;
+    const now = statSync(join(dir, file)).size;
+    if (now > 0 && now === size) return console.log(`  heap snapshot: ${join(dir, file)}`);
+    size = now;
+  }
+}
 const memoryFloor: { watches: number; rssMiB: number; perWatchKB: number }[] = [];
 if (!values.quick) {
   console.log("LIST of 5,000 ConfigMaps ...");
@@ -466,6 +484,7 @@ if (!values.quick) {
   await new Promise((r) => setTimeout(r, 1000));
   rssBefore = rssMiB(ghPid);
   const heapBefore = await heapUsedMiB();
+  if (values["heap-snapshot"]) await heapSnapshot(values["heap-snapshot"]);
   const closers: (() => void)[] = [];
   for (const step of WATCH_STEPS) {
     while (closers.length < step) {
@@ -481,6 +500,7 @@ if (!values.quick) {
     const heapPerWatchKB = (((await heapUsedMiB()) - heapBefore) * 1024) / step;
     memorySteps.push({ watches: step, rssMiB: rssAfter, perWatchKB, heapPerWatchKB });
     console.log(`  ${step} watches: RSS ${rssAfter.toFixed(0)} MiB, ${perWatchKB.toFixed(1)} KB each`);
+    if (values["heap-snapshot"]) await heapSnapshot(values["heap-snapshot"]);
   }
   for (const c of closers) c();
 

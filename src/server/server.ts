@@ -36,9 +36,12 @@ export const H2_LIMITS = {
   maxSessionMemoryMiB: 10,
   /** Header fields a peer may send in one block. */
   maxHeaderListPairs: 256,
-  /** Resets (RST_STREAM from the client, or streams refused for it) allowed per window before GOAWAY. */
-  maxResetsPerWindow: 200,
-  resetWindowMs: 1000,
+  /**
+   * Resets (RST_STREAM from the client, or streams refused for it) a connection may make in a burst
+   * before GOAWAY; the allowance refills at resetsPerSecond (nghttp2's own limiter refills at 33/s).
+   */
+  resetBurst: 200,
+  resetsPerSecond: 33,
 } as const;
 
 /**
@@ -160,24 +163,30 @@ export async function listen(
 
 /**
  * Rapid reset (CVE-2023-44487) and stream abuse: a client that resets (or gets refused) more than
- * maxResetsPerWindow streams within resetWindowMs is sent GOAWAY and its connection is closed.
- * Concurrent streams are capped by SETTINGS_MAX_CONCURRENT_STREAMS, header blocks by
- * SETTINGS_MAX_HEADER_LIST_SIZE and maxSessionMemory (CONTINUATION floods end in ENHANCE_YOUR_CALM).
+ * resetBurst streams, less what the allowance refilled meanwhile, is sent GOAWAY and its connection
+ * is closed. A leaky bucket rather than a count per second: on a busy event loop the resets of one
+ * burst reach JavaScript spread over seconds, and a count that starts again every second may never
+ * reach the limit. That matters because nghttp2's own limiter (a burst of 1,000) terminates the
+ * session first in that case, and Node then only stops reading: the connection would stay open, the
+ * guard is what closes it. Concurrent streams are capped by SETTINGS_MAX_CONCURRENT_STREAMS, header
+ * blocks by SETTINGS_MAX_HEADER_LIST_SIZE and maxSessionMemory (CONTINUATION floods end in
+ * ENHANCE_YOUR_CALM).
  */
 function guardSession(session: Http2Session, log: Logger): void {
-  let windowStart = 0;
-  let resets = 0;
+  let level = 0;
+  let last = 0;
   session.on("stream", (stream) => {
     stream.once("close", () => {
       // A stream the client cancelled before we answered it completely.
       if (stream.rstCode === h2.NGHTTP2_NO_ERROR || stream.rstCode === undefined) return;
       const t = Date.now();
-      if (t - windowStart > H2_LIMITS.resetWindowMs) {
-        windowStart = t;
-        resets = 0;
-      }
-      if (++resets > H2_LIMITS.maxResetsPerWindow && !session.destroyed) {
-        log.warn({ resets }, "HTTP/2 client reset too many streams: closing the connection");
+      level = Math.max(0, level - ((t - last) / 1000) * H2_LIMITS.resetsPerSecond) + 1;
+      last = t;
+      if (level > H2_LIMITS.resetBurst && !session.destroyed) {
+        log.warn(
+          { resets: Math.round(level) },
+          "HTTP/2 client reset too many streams: closing the connection",
+        );
         session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM);
         session.destroy();
       }
