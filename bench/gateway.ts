@@ -399,7 +399,7 @@ async function heapUsedMiB(): Promise<number> {
 async function heapSnapshot(dir: string): Promise<void> {
   const before = new Set(readdirSync(dir));
   process.kill(ghPid, "SIGUSR2");
-  for (let size = -1; ; ) {
+  for (let size = -1; ;) {
     await new Promise((r) => setTimeout(r, 2000));
     const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
     if (!file) continue;

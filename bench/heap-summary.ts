@@ -37,7 +37,10 @@ const groups = new Map<string, { count: number; bytes: number }>();
 let total = 0;
 for (let i = 0; i < snap.nodes.length; i += fields.length) {
   const type = types[snap.nodes[i + iType] as number] ?? "?";
-  const name = type === "object" || type === "native" || type === "closure" ? snap.strings[snap.nodes[i + iName] as number] : "";
+  const name =
+    type === "object" || type === "native" || type === "closure"
+      ? snap.strings[snap.nodes[i + iName] as number]
+      : "";
   const key = name ? `${type} ${name}` : type;
   const size = snap.nodes[i + iSize] as number;
   total += size;
@@ -47,7 +50,11 @@ for (let i = 0; i < snap.nodes.length; i += fields.length) {
   groups.set(key, g);
 }
 const per = Number(values.per);
-console.log(`total self size ${(total / 1024 / 1024).toFixed(1)} MiB (${(total / per / 1024).toFixed(1)} KB per ${per})`);
+console.log(
+  `total self size ${(total / 1024 / 1024).toFixed(1)} MiB (${(total / per / 1024).toFixed(1)} KB per ${per})`,
+);
 console.log("bytes/per  count/per  group");
 for (const [key, g] of [...groups].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top)))
-  console.log(`${(g.bytes / per).toFixed(0).padStart(9)}  ${(g.count / per).toFixed(2).padStart(9)}  ${key.slice(0, 100)}`);
+  console.log(
+    `${(g.bytes / per).toFixed(0).padStart(9)}  ${(g.count / per).toFixed(2).padStart(9)}  ${key.slice(0, 100)}`,
+  );

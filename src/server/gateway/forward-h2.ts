@@ -32,7 +32,7 @@ export function forwardH2(f: ForwardInput, h2: H2Pools): Promise<void> {
     };
     const fail = (why: string): void => {
       if (!answered) {
-        f.log.warn({ cluster: f.cluster.name, err: why }, "cluster unavailable");
+        f.log().warn({ cluster: f.cluster.name, err: why }, "cluster unavailable");
         writeStatus(f.res, unavailable(f.cluster.name, why));
       } else f.res.destroy();
       done();

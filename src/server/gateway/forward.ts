@@ -16,7 +16,8 @@ export interface ForwardInput {
   requestURI: string;
   user: UserInfo;
   auditId: string;
-  log: Logger;
+  /** The request's logger, made on first use (a pino child per request costs more than it saves). */
+  log: () => Logger;
   pools: UpstreamPools;
   /** How long to wait for the cluster's response headers; watches then stream without limit. */
   responseTimeoutMs: number;
@@ -81,7 +82,7 @@ export function forward(f: ForwardInput): Promise<void> {
     up.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (!answered) {
-        f.log.warn({ cluster: f.cluster.name, err: e.code ?? e.message }, "cluster unavailable");
+        f.log().warn({ cluster: f.cluster.name, err: e.code ?? e.message }, "cluster unavailable");
         writeStatus(f.res, unavailable(f.cluster.name, e.code ?? e.message));
       } else f.res.destroy();
       resolve();

@@ -105,7 +105,7 @@ export function gatewayHandler(deps: GatewayDeps) {
         requestURI: target.requestURI,
         user: effective,
         auditId: ctx.requestId,
-        log: ctx.log,
+        log: () => ctx.log,
         timeoutMs: deps.responseTimeoutMs,
       });
     }
@@ -129,7 +129,7 @@ export function gatewayHandler(deps: GatewayDeps) {
       requestURI: target.requestURI,
       user: effective,
       auditId: ctx.requestId,
-      log: ctx.log,
+      log: () => ctx.log,
       pools: deps.pools,
       responseTimeoutMs: deps.responseTimeoutMs,
     });

@@ -17,7 +17,8 @@ export interface UpgradeInput {
   requestURI: string;
   user: UserInfo;
   auditId: string;
-  log: Logger;
+  /** The request's logger, made on first use (a pino child per request costs more than it saves). */
+  log: () => Logger;
   timeoutMs: number;
 }
 
@@ -86,7 +87,7 @@ export function proxyUpgrade(u: UpgradeInput): Promise<void> {
       });
     });
     up.on("error", (e: NodeJS.ErrnoException) => {
-      u.log.warn({ cluster: u.cluster.name, err: e.code ?? e.message }, "cluster unavailable for upgrade");
+      u.log().warn({ cluster: u.cluster.name, err: e.code ?? e.message }, "cluster unavailable for upgrade");
       writeStatus(u.res, unavailable(u.cluster.name, e.code ?? e.message));
       u.res.on("finish", () => u.socket.destroy());
       done();
