@@ -17,8 +17,11 @@ export function kubectl(
       args,
       { env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
+        const exited = typeof err?.code === "number";
+        const code = err ? (exited ? (err.code as number) : 1) : 0;
+        // Not an exit of kubectl's own (it could not start, was killed, or wrote too much): say so.
+        const why = err && !exited ? `\n[kubectl did not exit by itself: ${err.message}]` : "";
+        resolve({ code, stdout, stderr: stderr + why });
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
