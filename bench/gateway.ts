@@ -17,6 +17,7 @@ import { startClusters } from "../test/harness/clusters.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { writeSection } from "./results.js";
+import { readHeapSnapshot } from "./heap-snapshot.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,12 @@ const { values } = parseArgs({
 });
 /** Open watches at which memory is measured, in one run: "2000,10000". */
 const WATCH_STEPS = values.watches.split(",").map(Number);
+if (values["heap-snapshot"] && values.write) {
+  console.error(
+    "--heap-snapshot raises Gatehouse's RSS (the snapshot's own memory): it cannot go with --write",
+  );
+  process.exit(2);
+}
 const GETS = Number(values.gets);
 
 interface Target {
@@ -388,15 +395,25 @@ const listVia: number[] = [];
 const watchDirect: number[] = [];
 const watchVia: number[] = [];
 let rssBefore = NaN;
-const memorySteps: { watches: number; rssMiB: number; perWatchKB: number; heapPerWatchKB: number }[] = [];
+const memorySteps: {
+  watches: number;
+  rssMiB: number;
+  perWatchKB: number;
+  heapPerWatchKB: number;
+  /** From heap snapshots (after a full GC) before and at this step: what the watches keep alive. */
+  liveHeapPerWatchKB: number;
+}[] = [];
 /** Gatehouse's JS heap in use, MiB, from its own /metrics (the rest of RSS is native: TLS, HTTP/2, buffers). */
 async function heapUsedMiB(): Promise<number> {
   const text = await must(send(admin, "GET", "/metrics"));
   const m = /^gatehouse_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
   return Number(m?.[1]) / 1024 / 1024;
 }
-/** Signal Gatehouse to write a heap snapshot (after a full GC) and wait until the file is complete. */
-async function heapSnapshot(dir: string): Promise<void> {
+/**
+ * Signal Gatehouse to write a heap snapshot (after a full GC), wait until the file is complete, and
+ * return the self size of everything in it, bytes.
+ */
+async function heapSnapshot(dir: string): Promise<number> {
   const before = new Set(readdirSync(dir));
   process.kill(ghPid, "SIGUSR2");
   for (let size = -1; ;) {
@@ -404,7 +421,10 @@ async function heapSnapshot(dir: string): Promise<void> {
     const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
     if (!file) continue;
     const now = statSync(join(dir, file)).size;
-    if (now > 0 && now === size) return console.log(`  heap snapshot: ${join(dir, file)}`);
+    if (now > 0 && now === size) {
+      console.log(`  heap snapshot: ${join(dir, file)}`);
+      return readHeapSnapshot(join(dir, file)).total;
+    }
     size = now;
   }
 }
@@ -484,7 +504,7 @@ if (!values.quick) {
   await new Promise((r) => setTimeout(r, 1000));
   rssBefore = rssMiB(ghPid);
   const heapBefore = await heapUsedMiB();
-  if (values["heap-snapshot"]) await heapSnapshot(values["heap-snapshot"]);
+  const liveBefore = values["heap-snapshot"] ? await heapSnapshot(values["heap-snapshot"]) : NaN;
   const closers: (() => void)[] = [];
   for (const step of WATCH_STEPS) {
     while (closers.length < step) {
@@ -498,9 +518,11 @@ if (!values.quick) {
     const rssAfter = rssMiB(ghPid);
     const perWatchKB = ((rssAfter - rssBefore) * 1024) / step;
     const heapPerWatchKB = (((await heapUsedMiB()) - heapBefore) * 1024) / step;
-    memorySteps.push({ watches: step, rssMiB: rssAfter, perWatchKB, heapPerWatchKB });
+    const liveHeapPerWatchKB = values["heap-snapshot"]
+      ? ((await heapSnapshot(values["heap-snapshot"])) - liveBefore) / 1024 / step
+      : NaN;
+    memorySteps.push({ watches: step, rssMiB: rssAfter, perWatchKB, heapPerWatchKB, liveHeapPerWatchKB });
     console.log(`  ${step} watches: RSS ${rssAfter.toFixed(0)} MiB, ${perWatchKB.toFixed(1)} KB each`);
-    if (values["heap-snapshot"]) await heapSnapshot(values["heap-snapshot"]);
   }
   for (const c of closers) c();
 
@@ -555,7 +577,7 @@ ${table}
   same GETs itself, with no upstream at all (absolute floor): **${helloCpuPerGet.toFixed(0)} µs**.
   Machine load (1/5/15-minute load average) when the GETs started: ${loadAtGets}; at the end of the run: ${loadAverage()}.
 - Gatehouse memory per open watch (RSS growth ÷ watches, each watch its own client TLS connection; upstream they share
-  pooled HTTP/2 sessions): ${memorySteps.map((m) => `**${m.perWatchKB.toFixed(1)} KB** with ${m.watches.toLocaleString("en")} watches (RSS ${rssBefore.toFixed(0)} → ${m.rssMiB.toFixed(0)} MiB; of it JS heap ${m.heapPerWatchKB.toFixed(1)} KB per watch)`).join(", ")}; aim < 50 KB.
+  pooled HTTP/2 sessions): ${memorySteps.map((m) => `**${m.perWatchKB.toFixed(1)} KB** with ${m.watches.toLocaleString("en")} watches (RSS ${rssBefore.toFixed(0)} → ${m.rssMiB.toFixed(0)} MiB; JS heap in use grew ${m.heapPerWatchKB.toFixed(1)} KB per watch without a forced GC${Number.isNaN(m.liveHeapPerWatchKB) ? "" : `, JS objects kept alive ${m.liveHeapPerWatchKB.toFixed(1)} KB per watch by heap snapshots`})`).join(", ")}; aim < 50 KB.
   The floor, the bare Node.js https server holding as many open streaming responses (one TLS connection each, no
   upstream): ${memoryFloor.map((m) => `**${m.perWatchKB.toFixed(1)} KB** with ${m.watches.toLocaleString("en")}`).join(", ")}.
 - Aim for added small-GET latency: < 1 ms at p50.
@@ -583,11 +605,20 @@ by ±30 % between runs; the ratios to the floors measured in the same rounds are
   Gatehouse now sets it on every connection (test/e2e/gateway-nodelay.test.ts reads the kernel's flag). Before
   and after, alternated on the same machine (\`--gets 300 --watches 100\`, the previous build via \`--main\`,
   2026-11-29): +48.2 / +40.2 ms → +5.6 / +7.7 ms added p50.
-- **Memory: the floor is most of the aim.** One client TLS connection holding a streaming response costs a bare
+- **Memory: the floor is most of the aim.** RSS per watch moves between runs (2,000 watches, same build, same
+  day: 51.9 KB at 05:27Z, 61.0 KB at 05:40Z): RSS growth also holds what the allocator has not given back
+  after opening the watches. One client TLS connection holding a streaming response costs a bare
   Node.js server ${memoryFloor.map((m) => `${m.perWatchKB.toFixed(0)} KB`).join(" / ")}; an HTTP/2 stream to the cluster
-  adds ≈ 10 KB more in a bare client (measured apart: 22 KB per stream for both ends in one process). Gatehouse's
-  own state per watch (request context, audit, forwarding closures, Node's request/response/stream objects) is
-  the JS heap figure above; the rest is native (OpenSSL, nghttp2, socket buffers, allocator).`;
+  adds ≈ 10 KB more in a bare client (measured apart: 22 KB per stream for both ends in one process). The JS
+  objects a watch keeps alive, from heap snapshots after a full GC: **19.5 KB** with 2,000 and **19.6 KB** with
+  10,000 watches (\`npx tsx bench/gateway.ts --watches 2000,10000 --heap-snapshot DIR\`, 2026-11-29T05:31Z; a
+  snapshot itself raises RSS, so such a run does not write its figures; \`bench/heap-summary.ts BEFORE AFTER
+  --per N\` lists them by constructor). Most are Node's own: the client's TLSSocket, Socket, TLSWrap,
+  IncomingMessage, ServerResponse and their stream states and listener wrappers, the HTTP/2 stream to the cluster
+  and its headers. Gatehouse's are the request context, the audit filter's closures and plan (kept for
+  ResponseComplete) and the forwarding closures. A pino child logger per proxied request is no longer made unless
+  something is logged (about 1 KB a watch: 20.5 → 19.5 KB, 2026-11-29). The rest of RSS is native: OpenSSL,
+  nghttp2, socket buffers and the allocator.`;
 console.log(md);
 if (values.write) writeSection("gateway", md);
 gh.child.kill("SIGTERM");
