@@ -24,8 +24,20 @@ export class HttpError extends Error {
  * The one place errors become responses. Known errors keep their message; anything else is a 500
  * whose body says nothing internal (the cause goes to the log).
  */
-export function toStatus(e: unknown): { status: Status; internal: boolean } {
+export function toStatus(e: unknown): { status: Status; internal: boolean; busy?: true } {
   if (e instanceof HttpError) return { status: e.toStatus(), internal: false };
+  // SQLite waited busy_timeout for another writer (another process on the file, a long checkpoint)
+  // and gave up: nothing was changed, and trying again soon is the answer. As kube-apiserver does for
+  // a storage timeout, the Status carries retryAfterSeconds and the response a Retry-After header,
+  // on which client-go (kubectl) retries by itself.
+  if (isSqliteBusy(e))
+    return {
+      status: failure("ServiceUnavailable", "the Gatehouse store is busy; nothing was changed, try again", {
+        retryAfterSeconds: 1,
+      }),
+      internal: false,
+      busy: true,
+    };
   if (e instanceof StoreError) {
     switch (e.code) {
       case "NotFound":
@@ -47,4 +59,11 @@ export function toStatus(e: unknown): { status: Status; internal: boolean } {
     status: failure("InternalError", "Internal error occurred: see the Gatehouse server log"),
     internal: true,
   };
+}
+
+/** better-sqlite3's SqliteError for a lock it could not get within busy_timeout. */
+function isSqliteBusy(e: unknown): boolean {
+  if (!(e instanceof Error) || e.name !== "SqliteError") return false;
+  const code = (e as Error & { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
 }

@@ -17,6 +17,9 @@ export function writeStatus(res: ServerResponse, status: Status): void {
     res.destroy();
     return;
   }
+  // As kube-apiserver: a Status that says when to try again says it in the header too.
+  const after = status.details?.retryAfterSeconds;
+  if (after !== undefined && after > 0) res.setHeader("Retry-After", String(after));
   writeJSON(res, status.code, status);
 }
 

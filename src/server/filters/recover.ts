@@ -10,8 +10,9 @@ export const withRecovery: Filter = (next) => async (ctx) => {
   try {
     await next(ctx);
   } catch (e) {
-    const { status, internal } = toStatus(e);
+    const { status, internal, busy } = toStatus(e);
     if (internal) ctx.log.error({ err: e }, "request failed");
+    if (busy) ctx.log.warn({ err: (e as Error).message }, "store busy: answered 503 with Retry-After");
     writeStatus(ctx.res, status);
   }
 };
