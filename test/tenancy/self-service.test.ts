@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClusters, type TestCluster } from "../harness/clusters.js";
@@ -25,9 +27,12 @@ function kubectlStream(args: string[]) {
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  let code: number | undefined;
+  child.on("exit", (c) => (code = c ?? 1));
   return {
     out: () => out,
     err: () => err,
+    code: () => code,
     stop: () => child.kill("SIGTERM"),
   };
 }
@@ -494,4 +499,36 @@ describe("tenant self-service through the gateway: watch, dry runs, reading your
     expect(other.code).not.toBe(0);
     expect(other.stderr).toContain('cannot get resource "tenants"');
   });
+
+  it("kubectl create namespace retries by itself when the store is busy (503 with Retry-After) and then succeeds", async () => {
+    // Another connection holds the store's write lock: the space's reservation waits out busy_timeout
+    // (5 s, the event loop with it) and is answered 503 with Retry-After; kubectl waits and sends again.
+    const other = new BetterSqlite3(join(fx.dir, "gatehouse.db"));
+    try {
+      other.pragma("busy_timeout = 0");
+      other.exec("begin immediate");
+      const run = kubectlStream([
+        "--kubeconfig",
+        alice.kubeconfig,
+        "--context",
+        "cluster-1",
+        "create",
+        "namespace",
+        "acme-retry",
+        "-v=6",
+      ]);
+      // Let go once kubectl has had its 503 (this runs between the store's blocking waits).
+      await until("kubectl's 503", () => / 503 Service Unavailable /.test(run.err()), 60_000);
+      other.exec("rollback");
+      await until("kubectl to finish", () => run.code() !== undefined, 60_000);
+      expect(run.code(), run.err()).toBe(0);
+      expect(run.out()).toContain("namespace/acme-retry created");
+    } finally {
+      other.close();
+    }
+    expect((await admin("get", "namespace", "acme-retry", "-o", "jsonpath={.status.phase}")).stdout).toBe(
+      "Active",
+    );
+    expect((await api(alice, "GET", "/clusters/cluster-1/spaces/acme-retry")).status).toBe(200);
+  }, 120_000);
 });
