@@ -26,7 +26,7 @@ export class HttpError extends Error {
  */
 export function toStatus(e: unknown): { status: Status; internal: boolean; busy?: true } {
   if (e instanceof HttpError) return { status: e.toStatus(), internal: false };
-  // SQLite waited busy_timeout for another writer (another process on the file, a long checkpoint)
+  // SQLite waited busy_timeout for another writer (another process holding the file's write lock)
   // and gave up: nothing was changed, and trying again soon is the answer. As kube-apiserver does for
   // a storage timeout, the Status carries retryAfterSeconds and the response a Retry-After header,
   // on which client-go (kubectl) retries by itself.
